@@ -1,0 +1,135 @@
+import { z } from "zod";
+import { ToolCall } from "./tools.js";
+import { Usage } from "./usage.js";
+
+/**
+ * Run events: the append-only log of a run. On the wire every SSE frame is
+ *
+ *   id: <seq>
+ *   event: <type>
+ *   data: {"seq":<seq>,"type":"<type>", ...fields}
+ *
+ * with the event's fields at the top level of `data` (what the seed 004 SDK
+ * reads; see shared/PROTOCOL-NOTES.md). `seq` starts at 1 and has no gaps.
+ * Every run ends with exactly one terminal event: `result` or `cancelled`.
+ */
+const base = {
+  seq: z.number().int().positive(),
+  /** When the event was recorded, ISO 8601. */
+  at: z.string(),
+};
+
+export const StartedEvent = z.object({
+  ...base,
+  type: z.literal("started"),
+  runId: z.string(),
+  modelId: z.string(),
+  agentId: z.string().optional(),
+  sessionId: z.string().optional(),
+});
+
+export const AssistantDeltaEvent = z.object({ ...base, type: z.literal("assistant_delta"), text: z.string() });
+export const ThinkingDeltaEvent = z.object({ ...base, type: z.literal("thinking_delta"), text: z.string() });
+
+/** A completed model turn: its text and the tool calls it asks for. */
+export const AssistantMessageEvent = z.object({
+  ...base,
+  type: z.literal("assistant_message"),
+  text: z.string(),
+  toolCalls: z.array(ToolCall),
+  usage: Usage.optional(),
+  /** Model step duration in milliseconds. */
+  durationMs: z.number().optional(),
+});
+
+/** A server-side tool call (informational; clients do not act on it). */
+export const ToolCallEvent = z.object({
+  ...base,
+  type: z.literal("tool_call"),
+  toolUseId: z.string(),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+});
+
+export const ToolResultEvent = z.object({
+  ...base,
+  type: z.literal("tool_result"),
+  toolUseId: z.string(),
+  name: z.string(),
+  ok: z.boolean(),
+  summary: z.string().optional(),
+  durationMs: z.number().optional(),
+});
+
+/** The caller must POST a tool-result for this `toolUseId` (seed 004 §8). */
+export const LocalToolCallEvent = z.object({
+  ...base,
+  type: z.literal("local_tool_call"),
+  toolUseId: z.string(),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  /** Milliseconds from now until the run gives up waiting for the result. */
+  timeoutMs: z.number().int().optional(),
+});
+
+/** Echo of a POSTed tool-result, persisted for replay. */
+export const LocalToolResultInEvent = z.object({
+  ...base,
+  type: z.literal("local_tool_result_in"),
+  toolUseId: z.string(),
+  result: z.string().optional(),
+  error: z.string().optional(),
+});
+
+export const RESULT_SUBTYPES = [
+  "success",
+  "error_model",
+  "error_max_tool_turns",
+  "error_local_tool_timeout",
+  "error_interrupted",
+  "error_internal",
+] as const;
+export const ResultSubtype = z.enum(RESULT_SUBTYPES);
+export type ResultSubtype = z.infer<typeof ResultSubtype>;
+
+/** Terminal: the run finished, successfully or not. */
+export const ResultEvent = z.object({
+  ...base,
+  type: z.literal("result"),
+  subtype: ResultSubtype,
+  text: z.string().optional(),
+  error: z.string().optional(),
+  usage: Usage,
+  durationMs: z.number(),
+});
+
+/** Terminal: the run was cancelled. */
+export const CancelledEvent = z.object({
+  ...base,
+  type: z.literal("cancelled"),
+  reason: z.string().optional(),
+  usage: Usage,
+});
+
+export const RunEvent = z.discriminatedUnion("type", [
+  StartedEvent,
+  AssistantDeltaEvent,
+  ThinkingDeltaEvent,
+  AssistantMessageEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  LocalToolCallEvent,
+  LocalToolResultInEvent,
+  ResultEvent,
+  CancelledEvent,
+]);
+export type RunEvent = z.infer<typeof RunEvent>;
+export type RunEventType = RunEvent["type"];
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+/** An event before the log assigns it a `seq` and a timestamp. */
+export type RunEventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, "seq" | "at"> : never) : never;
+
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(["result", "cancelled"]);
+export function isTerminalEventType(type: string): boolean {
+  return TERMINAL_EVENT_TYPES.has(type);
+}

@@ -1,0 +1,11 @@
+import { z } from "zod";
+
+export const MessageRole = z.enum(["user", "assistant", "system"]);
+export type MessageRole = z.infer<typeof MessageRole>;
+
+/** A plain conversation turn, as carried in `messages` and session history. */
+export const ChatMessage = z.strictObject({
+  role: MessageRole,
+  content: z.string(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;

@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { AgentSpec, AgentSpecFields, ModelParams } from "./agent.js";
+import { ChatMessage } from "./messages.js";
+import { Metadata } from "./metadata.js";
+import { ToolRef } from "./tools.js";
+
+/** `POST /agent-sessions`: the agent spec, no prompt (seed 004 §6). */
+export const CreateSessionRequest = z.strictObject(AgentSpecFields).superRefine((body, ctx) => {
+  if (body.agentId === undefined && (body.systemPrompt === undefined || body.systemPrompt.length === 0)) {
+    ctx.addIssue({ code: "custom", path: ["systemPrompt"], message: "systemPrompt is required unless agentId is set" });
+  }
+});
+export type CreateSessionRequest = z.infer<typeof CreateSessionRequest>;
+
+export const CreateSessionResponse = z.object({
+  sessionId: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+});
+export type CreateSessionResponse = z.infer<typeof CreateSessionResponse>;
+
+export const SessionStatus = z.enum(["active", "ended"]);
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+export const SessionInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: SessionStatus,
+  createdAt: z.string(),
+  lastUsedAt: z.string(),
+  endedAt: z.string().nullable(),
+  agentSpec: AgentSpec,
+  messages: z.array(ChatMessage),
+  metadata: Metadata,
+  /** The run in progress, if any. */
+  activeRunId: z.string().nullable(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+/** `POST /agent-sessions/{id}/messages`. */
+export const SessionMessageRequest = z.strictObject({
+  prompt: z.string().min(1, "prompt must not be empty").max(1_000_000),
+  /** Optional refresh of the session's tool definitions (seed 004 §6). */
+  tools: z.array(ToolRef).max(128).optional(),
+  /** Merged over the session's metadata for this run (run keys win). */
+  metadata: Metadata.optional(),
+  modelParams: ModelParams.optional(),
+});
+export type SessionMessageRequest = z.infer<typeof SessionMessageRequest>;
