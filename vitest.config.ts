@@ -1,6 +1,8 @@
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const require = createRequire(import.meta.url);
 const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 export default defineConfig({
@@ -8,6 +10,9 @@ export default defineConfig({
     // Tests run against the TypeScript sources; `npm test` also builds dist
     // first so the CLI tests can spawn the real `agentd` binary.
     alias: {
+      // The seed 004 SDK (loaded from ../shared by the compatibility test)
+      // imports zod from outside this tree: point it at ours.
+      zod: require.resolve("zod"),
       "@agentd/protocol": src("protocol"),
       "@agentd/client": src("client"),
       "@agentd/server/testing": fileURLToPath(new URL("./packages/server/src/testing/index.ts", import.meta.url)),

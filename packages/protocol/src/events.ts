@@ -92,6 +92,18 @@ export const RESULT_SUBTYPES = [
 export const ResultSubtype = z.enum(RESULT_SUBTYPES);
 export type ResultSubtype = z.infer<typeof ResultSubtype>;
 
+/**
+ * The run was picked up again after its worker stopped (restart, crash).
+ * Deltas since the last `assistant_message` belong to an interrupted model
+ * step: discard them; the step is repeated.
+ */
+export const RunResumedEvent = z.object({
+  ...base,
+  type: z.literal("run_resumed"),
+  attempt: z.number().int(),
+  reason: z.string(),
+});
+
 /** Terminal: the run finished, successfully or not. */
 export const ResultEvent = z.object({
   ...base,
@@ -120,6 +132,7 @@ export const RunEvent = z.discriminatedUnion("type", [
   ToolResultEvent,
   LocalToolCallEvent,
   LocalToolResultInEvent,
+  RunResumedEvent,
   ResultEvent,
   CancelledEvent,
 ]);

@@ -47,6 +47,8 @@ export interface RunCheckpoint {
   pending: PendingToolCall[];
   /** When waiting for local tools stops, epoch milliseconds. */
   pendingDeadline: number | null;
+  /** Index in `messages` where this run's own input starts (earlier: session history). */
+  inputStart: number;
   /** Number of times this run was started (1 on the first attempt). */
   attempt: number;
 }

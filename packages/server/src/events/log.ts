@@ -1,0 +1,90 @@
+import type { RunEvent } from "@agentd/protocol";
+import type { EventBus } from "../bus/types.js";
+import type { CommitBatch, RunPatch, SessionPatch, Store, StoredEvent } from "../store/types.js";
+
+/**
+ * Group commit of events and state. Appends made in the same turn of the
+ * event loop, across all runs, go to the store in one transaction on the
+ * next turn; only then are they published, so no client ever sees an event
+ * the store does not have (DESIGN.md "Durability"). One flush at a time keeps
+ * each run's events in seq order across batches.
+ */
+export class EventLog {
+  private events: StoredEvent[] = [];
+  private runs = new Map<string, RunPatch>();
+  private sessions = new Map<string, SessionPatch>();
+  private scheduled: Promise<void> | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly onCommitError: (error: unknown) => void,
+  ) {}
+
+  /** Queues an event (its seq already assigned by the run's owner). */
+  append(runId: string, event: RunEvent): void {
+    this.events.push({ runId, seq: event.seq, type: event.type, data: JSON.stringify(event) });
+    this.mergeRun(runId, { lastSeq: event.seq });
+    this.schedule();
+  }
+
+  patchRun(runId: string, patch: RunPatch): void {
+    this.mergeRun(runId, patch);
+    this.schedule();
+  }
+
+  patchSession(sessionId: string, patch: SessionPatch): void {
+    const current = this.sessions.get(sessionId);
+    this.sessions.set(sessionId, current ? { ...current, ...patch } : patch);
+    this.schedule();
+  }
+
+  /** Resolves once everything queued so far is committed (rejects if that commit failed). */
+  flush(): Promise<void> {
+    return this.scheduled ?? this.inFlight;
+  }
+
+  private mergeRun(runId: string, patch: RunPatch): void {
+    const current = this.runs.get(runId);
+    this.runs.set(runId, current ? { ...current, ...patch } : patch);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    const previous = this.inFlight;
+    this.scheduled = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => previous.catch(() => undefined))
+      .then(() => this.commitPending());
+    this.inFlight = this.scheduled;
+  }
+
+  private async commitPending(): Promise<void> {
+    this.scheduled = undefined;
+    const batch: CommitBatch = {
+      events: this.events,
+      runs: [...this.runs].map(([runId, patch]) => ({ runId, patch })),
+      sessions: [...this.sessions].map(([sessionId, patch]) => ({ sessionId, patch })),
+    };
+    this.events = [];
+    this.runs = new Map();
+    this.sessions = new Map();
+    try {
+      await this.store.commit(batch);
+    } catch (error) {
+      this.onCommitError(error);
+      throw error;
+    }
+    publishGrouped(this.bus, batch.events);
+  }
+}
+
+function publishGrouped(bus: EventBus, events: StoredEvent[]): void {
+  const byRun = new Map<string, StoredEvent[]>();
+  for (const event of events) {
+    const list = byRun.get(event.runId);
+    if (list) list.push(event);
+    else byRun.set(event.runId, [event]);
+  }
+  for (const [runId, events] of byRun) bus.publish(runId, events);
+}

@@ -1,0 +1,143 @@
+import { isTerminalEventType } from "@agentd/protocol";
+import type { EventBus } from "../bus/types.js";
+import type { Context } from "../http/context.js";
+import type { Store, StoredEvent } from "../store/types.js";
+
+export interface StreamOptions {
+  store: Store;
+  bus: EventBus;
+  /** Idle time before a heartbeat comment, in milliseconds. */
+  heartbeatMs: number;
+  /** Unsent bytes a slow reader may pile up before it is cut off (it resumes from its cursor). */
+  maxBufferedBytes: number;
+  /** Events read from the store per query while catching up. */
+  pageSize: number;
+}
+
+/**
+ * Serves one run's events as SSE from `cursor` on: replay from the store,
+ * then the live tail from the bus, with no gap and no duplicate. The bus is
+ * subscribed before the replay starts and its events are held until the
+ * replay ends; any seq the bus skipped is read back from the store. The
+ * response ends right after the terminal event.
+ */
+export function streamRun(ctx: Context, options: StreamOptions, run: { id: string; ended: boolean }, cursor: number): Promise<void> {
+  const runId = run.id;
+  const { req, res } = ctx;
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+    "x-request-id": ctx.requestId,
+  });
+  res.flushHeaders();
+
+  let lastSent = cursor;
+  let closed = false;
+  let catchingUp = false;
+  let held: StoredEvent[] = [];
+  let lastWrite = Date.now();
+
+  return new Promise<void>((resolve) => {
+    const finish = () => {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      clearInterval(heartbeat);
+      if (!res.writableEnded) res.end();
+      resolve();
+    };
+
+    const write = (event: StoredEvent): void => {
+      if (closed || event.seq <= lastSent) return;
+      lastSent = event.seq;
+      lastWrite = Date.now();
+      res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${event.data}\n\n`);
+      if (isTerminalEventType(event.type)) return finish();
+      if (res.writableLength > options.maxBufferedBytes) {
+        // A reader this far behind is cut off rather than buffered without
+        // bound; it reconnects with its last seq and loses nothing.
+        res.destroy();
+        finish();
+      }
+    };
+
+    const catchUp = async (): Promise<void> => {
+      catchingUp = true;
+      try {
+        for (;;) {
+          const page = await options.store.readEvents(runId, lastSent, options.pageSize);
+          for (const event of page) write(event);
+          if (closed || page.length < options.pageSize) break;
+        }
+        // The run had ended before this request and the reader is already
+        // past its terminal event: nothing will follow.
+        if (run.ended && !closed && held.length === 0) return finish();
+        // Held bus events may now be contiguous; anything still ahead of a
+        // gap means the store has more to give: read again.
+        while (!closed && held.length > 0) {
+          const pending = held;
+          held = [];
+          const gap = deliverContiguous(pending);
+          if (gap) {
+            const page = await options.store.readEvents(runId, lastSent, options.pageSize);
+            for (const event of page) write(event);
+          }
+        }
+      } catch {
+        // Store unavailable: end the stream without a terminal event; the
+        // client reconnects with its cursor.
+        res.destroy();
+        finish();
+      } finally {
+        catchingUp = false;
+      }
+    };
+
+    /** Writes events in order; returns true if one was ahead of a gap. */
+    const deliverContiguous = (events: readonly StoredEvent[]): boolean => {
+      for (const event of events) {
+        if (event.seq <= lastSent) continue;
+        if (event.seq !== lastSent + 1) return true;
+        write(event);
+      }
+      return false;
+    };
+
+    const unsubscribe = options.bus.subscribe(runId, (events) => {
+      if (closed) return;
+      if (catchingUp) {
+        held.push(...events);
+        return;
+      }
+      if (deliverContiguous(events)) {
+        held.push(...events);
+        void catchUp();
+      }
+    });
+
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastWrite < options.heartbeatMs) return;
+      lastWrite = Date.now();
+      res.write(": ping\n\n");
+    }, Math.max(10, Math.floor(options.heartbeatMs / 2)));
+    heartbeat.unref();
+
+    req.on("close", finish);
+    res.on("close", finish);
+    res.on("error", finish);
+    void catchUp();
+  });
+}
+
+/** The replay cursor: `?lastSeq=` or `Last-Event-ID`, whichever is later. */
+export function parseCursor(lastSeqQuery: string | null, lastEventId: string | undefined): { cursor: number } | { error: { path: string; message: string } } {
+  let cursor = 0;
+  for (const [path, raw] of [["lastSeq", lastSeqQuery], ["Last-Event-ID", lastEventId]] as const) {
+    if (raw === null || raw === undefined || raw === "") continue;
+    if (!/^\d{1,15}$/.test(raw.trim())) return { error: { path, message: `${path} must be a non-negative integer (got '${raw.slice(0, 40)}')` } };
+    cursor = Math.max(cursor, Number(raw.trim()));
+  }
+  return { cursor };
+}

@@ -1,0 +1,60 @@
+import type { z } from "zod";
+import { AgentdError } from "../errors.js";
+import type { Context } from "./context.js";
+
+/** Reads the request body up to `limit` bytes; past it, 413 without reading further. */
+export function readBody(ctx: Context, limit: number): Promise<string> {
+  const declared = Number(ctx.req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    ctx.req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        ctx.req.removeAllListeners("data");
+        ctx.req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    ctx.req.on("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
+    ctx.req.on("error", reject);
+  });
+}
+
+/** Parses and validates a JSON body; every problem names its field. */
+export async function parseJson<S extends z.ZodType>(ctx: Context, schema: S, limit: number, options: { optional?: boolean } = {}): Promise<z.infer<S>> {
+  const contentType = ctx.req.headers["content-type"];
+  if (contentType !== undefined && !/^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType)) {
+    throw new AgentdError("unsupported_media_type", `Content-Type must be application/json (got ${contentType})`);
+  }
+  const text = await readBody(ctx, limit);
+  let value: unknown;
+  if (text.trim().length === 0) {
+    if (!options.optional) throw new AgentdError("invalid_json", "the request body is empty; send a JSON object");
+    value = {};
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new AgentdError("invalid_json", `the request body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: [...issue.path, key].join("."), message: "unknown field" }))
+      : [{ path: issue.path.length > 0 ? issue.path.join(".") : "(body)", message: issue.message }],
+  );
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  throw new AgentdError("invalid_request", summary, { issues });
+}
+
+function tooLarge(limit: number): AgentdError {
+  return new AgentdError("payload_too_large", `the request body is larger than ${limit} bytes`);
+}

@@ -1,0 +1,30 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { WorkspaceRecord } from "../store/types.js";
+
+export interface Context {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: Record<string, string>;
+  requestId: string;
+  /** Set by the auth middleware on workspace routes. */
+  workspace?: WorkspaceRecord;
+}
+
+/** What a JSON handler returns; a handler that wrote the response itself returns nothing. */
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
+export type Handler = (ctx: Context) => Promise<Reply | void> | Reply | void;
+export type Middleware = (ctx: Context, next: () => Promise<Reply | void>) => Promise<Reply | void>;
+
+export function json(status: number, body: unknown): Reply {
+  return { status, body };
+}
+
+export function workspaceOf(ctx: Context): WorkspaceRecord {
+  if (!ctx.workspace) throw new Error("route needs the auth middleware");
+  return ctx.workspace;
+}

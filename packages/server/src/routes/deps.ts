@@ -1,0 +1,13 @@
+import type { StreamOptions } from "../events/stream.js";
+import type { ModelRegistry } from "../models/types.js";
+import type { RunService } from "../runs/service.js";
+import type { SessionService } from "../sessions/service.js";
+
+/** What the route modules need; built once in server.ts. */
+export interface AppDeps {
+  runs: RunService;
+  sessions: SessionService;
+  models: ModelRegistry;
+  stream: StreamOptions;
+  limits: { maxBodyBytes: number };
+}

@@ -1,0 +1,46 @@
+import { CancelRunRequest, CreateRunRequest, LAST_SEQ_QUERY, TERMINAL_RUN_STATUSES, ToolResultRequest, headers } from "@agentd/protocol";
+import { AgentdError } from "../errors.js";
+import { parseCursor, streamRun } from "../events/stream.js";
+import { parseJson } from "../http/body.js";
+import { json, workspaceOf, type Middleware } from "../http/context.js";
+import type { Router } from "../http/router.js";
+import type { AppDeps } from "./deps.js";
+
+export function runRoutes(router: Router, base: string, authenticate: Middleware, deps: AppDeps): void {
+  const { runs, limits } = deps;
+
+  router.on("POST", `${base}/agent-runs`, authenticate, async (ctx) => {
+    const body = await parseJson(ctx, CreateRunRequest, limits.maxBodyBytes);
+    return json(202, await runs.create(workspaceOf(ctx), body));
+  });
+
+  router.on("GET", `${base}/agent-runs`, authenticate, () => {
+    throw new AgentdError("not_implemented", "listing runs is not implemented yet; fetch a run by id with GET /agent-runs/{runId}");
+  });
+
+  router.on("GET", `${base}/agent-runs/:runId`, authenticate, async (ctx) => json(200, await runs.snapshot(workspaceOf(ctx), ctx.params.runId!)));
+
+  router.on("GET", `${base}/agent-runs/:runId/stream`, authenticate, async (ctx) => {
+    const parsed = parseCursor(ctx.url.searchParams.get(LAST_SEQ_QUERY), headerValue(ctx.req.headers[headers.lastEventId]));
+    if ("error" in parsed) throw new AgentdError("invalid_request", parsed.error.message, { issues: [parsed.error] });
+    const run = await runs.get(workspaceOf(ctx), ctx.params.runId!);
+    await streamRun(ctx, deps.stream, { id: run.id, ended: TERMINAL_RUN_STATUSES.has(run.status) }, parsed.cursor);
+  });
+
+  router.on("POST", `${base}/agent-runs/:runId/tool-results`, authenticate, async (ctx) => {
+    const body = await parseJson(ctx, ToolResultRequest, limits.maxBodyBytes);
+    const outcome = body.error !== undefined ? { error: body.error } : { result: body.result ?? "" };
+    const status = await runs.submitToolResult(workspaceOf(ctx), ctx.params.runId!, body.toolUseId, outcome);
+    return json(200, { ok: true, ...(status === "ignored" ? { ignored: true } : {}) });
+  });
+
+  router.on("POST", `${base}/agent-runs/:runId/cancel`, authenticate, async (ctx) => {
+    const body = await parseJson(ctx, CancelRunRequest, limits.maxBodyBytes, { optional: true });
+    await runs.cancel(workspaceOf(ctx), ctx.params.runId!, body.reason);
+    return json(200, { ok: true });
+  });
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,166 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { API_PREFIX, headers } from "@agentd/protocol";
+import { MemoryEventBus } from "./bus/memory.js";
+import type { EventBus } from "./bus/types.js";
+import type { AgentdConfig } from "./config/types.js";
+import { RunEngine } from "./engine/engine.js";
+import { EventLog } from "./events/log.js";
+import { auth } from "./http/auth.js";
+import type { Context, Reply } from "./http/context.js";
+import { errorResponse } from "./http/error-handler.js";
+import { Router } from "./http/router.js";
+import { newId } from "./ids.js";
+import { createLogger, parseLogLevel, type Logger } from "./logger.js";
+import { createModelRegistry } from "./models/registry.js";
+import type { ModelRegistry } from "./models/types.js";
+import { MemoryRunQueue } from "./queue/memory.js";
+import { runRoutes } from "./routes/runs.js";
+import { sessionRoutes } from "./routes/sessions.js";
+import { systemRoutes } from "./routes/system.js";
+import { RunService } from "./runs/service.js";
+import { SessionService } from "./sessions/service.js";
+import { openStore } from "./store/open.js";
+import type { Store } from "./store/types.js";
+
+export interface CreateServerOptions {
+  /** Directory of the embedded store. @default "./.agentd" (see resolveDataDir) */
+  dataDir?: string;
+  /** Use this store instead of opening one (tests, embedders). */
+  store?: Store;
+  config?: AgentdConfig;
+  /** Environment for provider keys and settings. @default process.env */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Largest accepted request body, in bytes. @default 4_194_304 */
+  maxBodyBytes?: number;
+  /** Idle time on a stream before a heartbeat comment, in milliseconds. @default 15_000 */
+  heartbeatMs?: number;
+  /** Unsent bytes a slow stream reader may pile up before it is disconnected. @default 8_388_608 */
+  maxStreamBufferBytes?: number;
+}
+
+export interface AgentdServer {
+  readonly store: Store;
+  readonly models: ModelRegistry;
+  /** The node:http request handler, for embedding in another server. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Ids of the named agents from the config. */
+  agents(): string[];
+  /** Runs still unfinished from before this start that were picked up again. */
+  readonly recovered: number;
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+/** Builds agentd: store, bus, queue, engine, services and the HTTP API. */
+export async function createServer(options: CreateServerOptions = {}): Promise<AgentdServer> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? {};
+  const logger = options.logger ?? createLogger(parseLogLevel(env.AGENTD_LOG_LEVEL));
+  const store = options.store ?? (await openStore({ dataDir: options.dataDir ?? ".agentd" }));
+  const bus: EventBus = new MemoryEventBus();
+  const queue = new MemoryRunQueue();
+  const models = createModelRegistry(config, env);
+  const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
+  const engine = new RunEngine({
+    store,
+    log,
+    queue,
+    models,
+    logger,
+    localToolTimeoutMs: numberFromEnv(env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
+  });
+  const runs = new RunService({ store, engine, models, config });
+  const sessions = new SessionService(store, runs, engine, log);
+
+  const router = new Router();
+  const base = `${API_PREFIX}/:workspace`;
+  const authenticate = auth(store);
+  const deps = {
+    runs,
+    sessions,
+    models,
+    stream: {
+      store,
+      bus,
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      maxBufferedBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
+      pageSize: 500,
+    },
+    limits: { maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024 },
+  };
+  systemRoutes(router, base, authenticate, deps);
+  runRoutes(router, base, authenticate, deps);
+  sessionRoutes(router, base, authenticate, deps);
+
+  const recovered = await engine.recover();
+  if (recovered > 0) logger.info({ runs: recovered }, "picked up unfinished runs");
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    void handle(router, logger, req, res);
+  };
+  let http: Server | undefined;
+
+  return {
+    store,
+    models,
+    handler,
+    recovered,
+    agents: () => Object.keys(config.agents ?? {}),
+    async listen(port, host = "127.0.0.1") {
+      http = createHttpServer({ keepAliveTimeout: 65_000 }, handler);
+      await new Promise<void>((resolve, reject) => {
+        http!.once("error", reject);
+        http!.listen(port, host, () => resolve());
+      });
+      const address = http.address() as AddressInfo;
+      const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      return { url: `http://${shownHost}:${address.port}`, port: address.port };
+    },
+    async close() {
+      if (http) {
+        const closing = new Promise<void>((resolve) => http!.close(() => resolve()));
+        http.closeAllConnections();
+        await closing;
+      }
+      await engine.close();
+      await queue.close();
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+async function handle(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const incomingId = req.headers[headers.requestId];
+  const requestId = typeof incomingId === "string" && /^[\w.-]{1,128}$/.test(incomingId) ? incomingId : newId("req");
+  const ctx: Context = { req, res, url: new URL(req.url ?? "/", "http://agentd"), params: {}, requestId };
+  let reply: Reply | void;
+  try {
+    reply = await router.dispatch(ctx, req.method ?? "GET");
+  } catch (error) {
+    if (res.headersSent) {
+      // A streaming response already started: all that is left is to end it.
+      logger.error({ err: error, requestId }, "error after the response started");
+      res.destroy();
+      return;
+    }
+    reply = errorResponse(error, ctx, logger);
+  }
+  if (!reply || res.headersSent) return;
+  const payload = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(payload),
+    "x-request-id": requestId,
+  });
+  res.end(req.method === "HEAD" ? undefined : payload);
+}
+
+function numberFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`AGENTD_LOCAL_TOOL_TIMEOUT_MS must be a positive integer (got '${value}')`);
+  return parsed;
+}

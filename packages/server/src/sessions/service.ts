@@ -1,0 +1,61 @@
+import type { CreateSessionRequest, CreateSessionResponse, SessionInfo } from "@agentd/protocol";
+import type { RunEngine } from "../engine/engine.js";
+import type { EventLog } from "../events/log.js";
+import { notFound } from "../errors.js";
+import { newId } from "../ids.js";
+import type { RunService } from "../runs/service.js";
+import type { SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
+
+/** Conversations (seed 004 §6): history carried across runs, one run at a time. */
+export class SessionService {
+  constructor(
+    private readonly store: Store,
+    private readonly runs: RunService,
+    private readonly engine: RunEngine,
+    private readonly log: EventLog,
+  ) {}
+
+  async create(workspace: WorkspaceRecord, body: CreateSessionRequest): Promise<CreateSessionResponse> {
+    const spec = this.runs.resolveSpec(body);
+    const now = new Date().toISOString();
+    const session: SessionRecord = {
+      id: newId("ses"),
+      workspaceId: workspace.id,
+      name: body.name ?? spec.name ?? "session",
+      status: "active",
+      agentSpec: spec,
+      metadata: spec.metadata ?? {},
+      messages: [],
+      activeRunId: null,
+      createdAt: now,
+      lastUsedAt: now,
+      endedAt: null,
+    };
+    await this.store.insertSession(session);
+    return { sessionId: session.id, name: session.name, createdAt: session.createdAt };
+  }
+
+  async get(workspace: WorkspaceRecord, sessionId: string): Promise<SessionRecord> {
+    const session = await this.store.getSession(workspace.id, sessionId);
+    if (!session) throw notFound(`session ${sessionId}`);
+    return session;
+  }
+
+  async info(workspace: WorkspaceRecord, sessionId: string): Promise<SessionInfo> {
+    const { workspaceId: _workspaceId, ...info } = await this.get(workspace, sessionId);
+    return info;
+  }
+
+  /** Ends the session and cancels its in-flight run. Idempotent. */
+  async end(workspace: WorkspaceRecord, sessionId: string): Promise<void> {
+    const session = await this.get(workspace, sessionId);
+    if (session.status === "ended") return;
+    const endedAt = new Date().toISOString();
+    await this.store.updateSession(session.id, { status: "ended", endedAt });
+    if (session.activeRunId) {
+      const run = await this.store.getRun(workspace.id, session.activeRunId);
+      if (run) await this.engine.cancel(run, "session ended");
+    }
+    await this.log.flush();
+  }
+}

@@ -1,0 +1,32 @@
+import Database from "better-sqlite3";
+import { AgentdError } from "../../errors.js";
+
+/**
+ * Which integrity rule a write broke, from SQLite's extended result code
+ * (never from the message text), so the store can throw the domain error.
+ */
+export type Violation = "duplicate" | "missing_parent";
+
+export function violation(error: unknown): Violation | undefined {
+  if (!(error instanceof Database.SqliteError)) return undefined;
+  switch (error.code) {
+    case "SQLITE_CONSTRAINT_PRIMARYKEY":
+    case "SQLITE_CONSTRAINT_UNIQUE":
+      return "duplicate";
+    case "SQLITE_CONSTRAINT_FOREIGNKEY":
+      return "missing_parent";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The error to throw for a failed write: a domain error for a broken
+ * integrity rule (with the SQLite error as `cause`), else the error itself.
+ */
+export function writeError(error: unknown, messages: { duplicate: string; missingParent: string }): unknown {
+  const kind = violation(error);
+  if (kind === "duplicate") return new AgentdError("conflict", messages.duplicate, { cause: error });
+  if (kind === "missing_parent") return new AgentdError("not_found", messages.missingParent, { cause: error });
+  return error;
+}

@@ -1,0 +1,2 @@
+export { SqliteStore } from "./store.js";
+export { SCHEMA_VERSION } from "./migrations.js";

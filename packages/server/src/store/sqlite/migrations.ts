@@ -1,0 +1,95 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Schema changes, applied in order at open. A migration is never edited
+ * once released: add a new one. The applied count is kept in
+ * `PRAGMA user_version`, which lives in the database header (no table).
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: initial schema. STRICT makes SQLite reject a value of the wrong type
+  // instead of silently storing it; JSON columns are TEXT (JSON.stringify).
+  `
+  CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL,
+    display_prefix TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  ) STRICT;
+
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    session_id TEXT,
+    agent_id TEXT,
+    model_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    agent_spec TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    text TEXT,
+    subtype TEXT,
+    error TEXT,
+    usage TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT
+  ) STRICT;
+  CREATE INDEX runs_status ON runs (status);
+  CREATE INDEX runs_workspace_created ON runs (workspace_id, created_at);
+
+  -- WITHOUT ROWID: the log is read and written by (run_id, seq) only, so the
+  -- primary key is the table itself (one b-tree, no second index to update).
+  CREATE TABLE run_events (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID, STRICT;
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    agent_spec TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    messages TEXT NOT NULL,
+    active_run_id TEXT,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT NOT NULL,
+    ended_at TEXT
+  ) STRICT;
+  CREATE INDEX sessions_workspace_created ON sessions (workspace_id, created_at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to date; refuses a database written by a newer agentd. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`,
+    );
+  }
+  for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+    // Each step and its version bump commit together, so a crash mid-way
+    // leaves the database at the previous version, never half-migrated.
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version - 1]!);
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,83 @@
+import type Database from "better-sqlite3";
+import type { RunPatch, SessionPatch } from "../types.js";
+
+interface Column {
+  name: string;
+  json: boolean;
+}
+
+const column = (name: string, json = false): Column => ({ name, json });
+
+/*
+ * The allow-list of patchable fields. Column names in the generated SQL come
+ * only from here, never from the patch object, so a stray key cannot inject SQL.
+ */
+const RUN_COLUMNS: Record<keyof RunPatch, Column> = {
+  status: column("status"),
+  checkpoint: column("checkpoint", true),
+  text: column("text"),
+  subtype: column("subtype"),
+  error: column("error"),
+  usage: column("usage", true),
+  lastSeq: column("last_seq"),
+  startedAt: column("started_at"),
+  endedAt: column("ended_at"),
+  modelId: column("model_id"),
+};
+
+const SESSION_COLUMNS: Record<keyof SessionPatch, Column> = {
+  status: column("status"),
+  agentSpec: column("agent_spec", true),
+  messages: column("messages", true),
+  activeRunId: column("active_run_id"),
+  lastUsedAt: column("last_used_at"),
+  endedAt: column("ended_at"),
+};
+
+/**
+ * Writes only the fields present in a patch (an `undefined` value means
+ * "absent", `null` means "set to null"). One UPDATE is prepared per distinct
+ * set of fields and cached: the engine uses a handful of shapes over and
+ * over, so after warm-up a patch costs one cached statement run.
+ */
+export class PatchWriter<P extends object> {
+  readonly #statements = new Map<string, Database.Statement<unknown[]>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly table: string,
+    private readonly columns: Record<keyof P & string, Column>,
+  ) {}
+
+  /** Returns the number of rows changed (0: no such id), or -1 for an empty patch. */
+  apply(id: string, patch: P): number {
+    const keys: string[] = [];
+    for (const key in patch) {
+      if (patch[key] === undefined) continue;
+      if (!Object.hasOwn(this.columns, key)) throw new TypeError(`${this.table}: "${key}" is not a patchable field`);
+      keys.push(key);
+    }
+    if (keys.length === 0) return -1;
+    keys.sort();
+    const shape = keys.join(",");
+    let statement = this.#statements.get(shape);
+    if (statement === undefined) {
+      const sets = keys.map((key) => `${this.#column(key).name} = ?`).join(", ");
+      statement = this.db.prepare<unknown[]>(`UPDATE ${this.table} SET ${sets} WHERE id = ?`);
+      this.#statements.set(shape, statement);
+    }
+    const values: unknown[] = keys.map((key) => {
+      const value = patch[key as keyof P];
+      return this.#column(key).json ? JSON.stringify(value) : value;
+    });
+    values.push(id);
+    return statement.run(...values).changes;
+  }
+
+  #column(key: string): Column {
+    return this.columns[key as keyof P & string];
+  }
+}
+
+export const runPatchWriter = (db: Database.Database) => new PatchWriter<RunPatch>(db, "runs", RUN_COLUMNS);
+export const sessionPatchWriter = (db: Database.Database) => new PatchWriter<SessionPatch>(db, "sessions", SESSION_COLUMNS);

@@ -1,0 +1,90 @@
+import type { ApiKeyRecord, RunRecord, SessionRecord, WorkspaceRecord } from "../types.js";
+
+/*
+ * Rows are selected with camelCase aliases, so mapping a row to a record is
+ * only parsing its JSON columns: field names are spelled once, here.
+ */
+
+export const WORKSPACE_COLUMNS = "id, slug, created_at AS createdAt";
+
+export const API_KEY_COLUMNS =
+  "k.id, k.workspace_id AS workspaceId, k.name, k.display_prefix AS displayPrefix, k.hash, " +
+  "k.created_at AS createdAt, k.revoked_at AS revokedAt";
+
+export const RUN_COLUMNS =
+  "id, workspace_id AS workspaceId, session_id AS sessionId, agent_id AS agentId, model_id AS modelId, " +
+  "status, agent_spec AS agentSpec, metadata, checkpoint, text, subtype, error, usage, last_seq AS lastSeq, " +
+  "created_at AS createdAt, started_at AS startedAt, ended_at AS endedAt";
+
+export const SESSION_COLUMNS =
+  "id, workspace_id AS workspaceId, name, status, agent_spec AS agentSpec, metadata, messages, " +
+  "active_run_id AS activeRunId, created_at AS createdAt, last_used_at AS lastUsedAt, ended_at AS endedAt";
+
+type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
+
+export type RunRow = Json<RunRecord, "agentSpec" | "metadata" | "checkpoint" | "usage">;
+export type SessionRow = Json<SessionRecord, "agentSpec" | "metadata" | "messages">;
+export type ApiKeyRow = ApiKeyRecord & { workspaceSlug: string; workspaceCreatedAt: string };
+
+export function runFromRow(row: RunRow): RunRecord {
+  return {
+    ...row,
+    agentSpec: JSON.parse(row.agentSpec),
+    metadata: JSON.parse(row.metadata),
+    checkpoint: JSON.parse(row.checkpoint),
+    usage: JSON.parse(row.usage),
+  };
+}
+
+/** Named parameters for the INSERT; built field by field so extra properties never reach SQL. */
+export function runToRow(run: RunRecord): RunRow {
+  return {
+    id: run.id,
+    workspaceId: run.workspaceId,
+    sessionId: run.sessionId,
+    agentId: run.agentId,
+    modelId: run.modelId,
+    status: run.status,
+    agentSpec: JSON.stringify(run.agentSpec),
+    metadata: JSON.stringify(run.metadata),
+    checkpoint: JSON.stringify(run.checkpoint),
+    text: run.text,
+    subtype: run.subtype,
+    error: run.error,
+    usage: JSON.stringify(run.usage),
+    lastSeq: run.lastSeq,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+  };
+}
+
+export function sessionFromRow(row: SessionRow): SessionRecord {
+  return {
+    ...row,
+    agentSpec: JSON.parse(row.agentSpec),
+    metadata: JSON.parse(row.metadata),
+    messages: JSON.parse(row.messages),
+  };
+}
+
+export function sessionToRow(session: SessionRecord): SessionRow {
+  return {
+    id: session.id,
+    workspaceId: session.workspaceId,
+    name: session.name,
+    status: session.status,
+    agentSpec: JSON.stringify(session.agentSpec),
+    metadata: JSON.stringify(session.metadata),
+    messages: JSON.stringify(session.messages),
+    activeRunId: session.activeRunId,
+    createdAt: session.createdAt,
+    lastUsedAt: session.lastUsedAt,
+    endedAt: session.endedAt,
+  };
+}
+
+export function apiKeyFromRow(row: ApiKeyRow): { key: ApiKeyRecord; workspace: WorkspaceRecord } {
+  const { workspaceSlug, workspaceCreatedAt, ...key } = row;
+  return { key, workspace: { id: key.workspaceId, slug: workspaceSlug, createdAt: workspaceCreatedAt } };
+}

@@ -1,0 +1,82 @@
+import type Database from "better-sqlite3";
+import type { StoredEvent, WorkspaceRecord } from "../types.js";
+import {
+  API_KEY_COLUMNS,
+  RUN_COLUMNS,
+  SESSION_COLUMNS,
+  WORKSPACE_COLUMNS,
+  type ApiKeyRow,
+  type RunRow,
+  type SessionRow,
+} from "./rows.js";
+
+/**
+ * The part of a prepared statement the store uses. Declared here because
+ * better-sqlite3's own Statement type cannot be named in emitted .d.ts files.
+ */
+export interface Prepared<P extends unknown[], R = unknown> {
+  run(...params: P): Database.RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+/** Every fixed statement, prepared once at open: preparing is far costlier than running. */
+export function prepareStatements(db: Database.Database) {
+  const prepare = <P extends unknown[], R = unknown>(sql: string): Prepared<P, R> => db.prepare<P, R>(sql);
+  return {
+    insertWorkspace: prepare<[id: string, slug: string, createdAt: string]>(
+      "INSERT OR IGNORE INTO workspaces (id, slug, created_at) VALUES (?, ?, ?)",
+    ),
+    workspaceBySlug: prepare<[slug: string], WorkspaceRecord>(
+      `SELECT ${WORKSPACE_COLUMNS} FROM workspaces WHERE slug = ?`,
+    ),
+
+    insertApiKey: prepare<[id: string, workspaceId: string, name: string, displayPrefix: string, hash: string, createdAt: string, revokedAt: string | null]>(
+      "INSERT INTO api_keys (id, workspace_id, name, display_prefix, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    activeApiKeyByHash: prepare<[hash: string], ApiKeyRow>(
+      `SELECT ${API_KEY_COLUMNS}, w.slug AS workspaceSlug, w.created_at AS workspaceCreatedAt
+       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+       WHERE k.hash = ? AND k.revoked_at IS NULL`,
+    ),
+    countApiKeys: db.prepare<[], number>("SELECT count(*) FROM api_keys").pluck() as Prepared<[], number>,
+
+    insertRun: prepare<[RunRow]>(
+      `INSERT INTO runs (id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata,
+         checkpoint, text, subtype, error, usage, last_seq, created_at, started_at, ended_at)
+       VALUES (@id, @workspaceId, @sessionId, @agentId, @modelId, @status, @agentSpec, @metadata,
+         @checkpoint, @text, @subtype, @error, @usage, @lastSeq, @createdAt, @startedAt, @endedAt)`,
+    ),
+    runById: prepare<[workspaceId: string, runId: string], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE workspace_id = ? AND id = ?`,
+    ),
+    // One statement for any number of statuses: the list is bound as a JSON
+    // array. rowid breaks ties between runs created in the same millisecond.
+    runsByStatus: prepare<[statusesJson: string], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid`,
+    ),
+
+    insertEvent: prepare<[runId: string, seq: number, type: string, data: string]>(
+      "INSERT INTO run_events (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
+    ),
+    readEvents: prepare<[runId: string, afterSeq: number, limit: number], StoredEvent>(
+      "SELECT run_id AS runId, seq, type, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    ),
+
+    insertSession: prepare<[SessionRow]>(
+      `INSERT INTO sessions (id, workspace_id, name, status, agent_spec, metadata, messages, active_run_id,
+         created_at, last_used_at, ended_at)
+       VALUES (@id, @workspaceId, @name, @status, @agentSpec, @metadata, @messages, @activeRunId,
+         @createdAt, @lastUsedAt, @endedAt)`,
+    ),
+    sessionById: prepare<[workspaceId: string, sessionId: string], SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE workspace_id = ? AND id = ?`,
+    ),
+    sessionClaimState: prepare<[workspaceId: string, sessionId: string], { status: string; activeRunId: string | null }>(
+      "SELECT status, active_run_id AS activeRunId FROM sessions WHERE workspace_id = ? AND id = ?",
+    ),
+    claimSession: prepare<[runId: string, sessionId: string]>("UPDATE sessions SET active_run_id = ? WHERE id = ?"),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
