@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeEvents, makeRun, makeSession } from "../../src/store/contract-fixtures.js";
-import { storeContract } from "../../src/store/contract.js";
+import { makeEvents, makeRun, makeSession } from "./contract/contract-fixtures.js";
+import { storeContract } from "./contract/contract.js";
 import { openStore } from "../../src/store/open.js";
 import { SCHEMA_VERSION, SqliteStore } from "../../src/store/sqlite/index.js";
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import { makeEvent, makeRun } from "./contract-fixtures.js";
-import type { CommitBatch, Store } from "./types.js";
+import type { CommitBatch, Store } from "../../../src/store/types.js";
 
 /**
  * Any interleaving of several runs' events, cut into batches at random

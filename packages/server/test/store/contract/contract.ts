@@ -3,7 +3,7 @@ import { makeRun, rejectsWith } from "./contract-fixtures.js";
 import { logCases } from "./contract-log.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
-import type { Store, WorkspaceRecord } from "./types.js";
+import type { Store, WorkspaceRecord } from "../../../src/store/types.js";
 
 /** What each case gets: a fresh, empty store with one workspace (`acme`). */
 export interface ContractContext {

@@ -1,7 +1,7 @@
 import { it, expect } from "vitest";
 import { makeEvent, makeEvents, makeRun, makeSession, rejectsWith } from "./contract-fixtures.js";
 import type { ContractContext } from "./contract.js";
-import type { RunCheckpoint } from "./types.js";
+import type { RunCheckpoint } from "../../../src/store/types.js";
 
 /** The event log and state patches: group commits, reads, atomicity. */
 export function logCases(ctx: ContractContext): void {

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import { AgentdError } from "../errors.js";
-import type { RunRecord, SessionRecord, StoredEvent } from "./types.js";
+import { AgentdError } from "../../../src/errors.js";
+import type { RunRecord, SessionRecord, StoredEvent } from "../../../src/store/types.js";
 
 /*
  * Record builders for the store contract. Ids are unique per call so one
