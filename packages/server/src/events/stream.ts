@@ -49,18 +49,45 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       resolve();
     };
 
-    const write = (event: StoredEvent): void => {
-      if (closed || event.seq <= lastSent) return;
-      lastSent = event.seq;
+    /**
+     * Writes the events after the cursor, in order, as one socket write: a
+     * batch of deltas costs one syscall, not one per frame. Returns true if
+     * an event was ahead of a gap (the store has more to give).
+     */
+    const writeBatch = (events: readonly StoredEvent[]): boolean => {
+      if (closed) return false;
+      let out = "";
+      let terminal = false;
+      let gap = false;
+      for (const event of events) {
+        if (event.seq <= lastSent) continue;
+        if (event.seq !== lastSent + 1) {
+          gap = true;
+          break;
+        }
+        lastSent = event.seq;
+        out += `id: ${event.seq}\nevent: ${event.type}\ndata: ${event.data}\n\n`;
+        if (isTerminalEventType(event.type)) {
+          terminal = true;
+          break;
+        }
+      }
+      if (out.length === 0) return gap;
       lastWrite = Date.now();
-      res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${event.data}\n\n`);
-      if (isTerminalEventType(event.type)) return finish();
+      if (terminal) {
+        // Frame and end of stream in one write.
+        res.end(out);
+        finish();
+        return gap;
+      }
+      res.write(out);
       if (res.writableLength > options.maxBufferedBytes) {
         // A reader this far behind is cut off rather than buffered without
         // bound; it reconnects with its last seq and loses nothing.
         res.destroy();
         finish();
       }
+      return gap;
     };
 
     const catchUp = async (): Promise<void> => {
@@ -68,7 +95,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       try {
         for (;;) {
           const page = await options.store.readEvents(runId, lastSent, options.pageSize);
-          for (const event of page) write(event);
+          writeBatch(page);
           if (closed || page.length < options.pageSize) break;
         }
         // The run had ended before this request and the reader is already
@@ -79,11 +106,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
         while (!closed && held.length > 0) {
           const pending = held;
           held = [];
-          const gap = deliverContiguous(pending);
-          if (gap) {
-            const page = await options.store.readEvents(runId, lastSent, options.pageSize);
-            for (const event of page) write(event);
-          }
+          if (writeBatch(pending)) writeBatch(await options.store.readEvents(runId, lastSent, options.pageSize));
         }
       } catch {
         // Store unavailable: end the stream without a terminal event; the
@@ -95,23 +118,13 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       }
     };
 
-    /** Writes events in order; returns true if one was ahead of a gap. */
-    const deliverContiguous = (events: readonly StoredEvent[]): boolean => {
-      for (const event of events) {
-        if (event.seq <= lastSent) continue;
-        if (event.seq !== lastSent + 1) return true;
-        write(event);
-      }
-      return false;
-    };
-
     const unsubscribe = options.bus.subscribe(runId, (events) => {
       if (closed) return;
       if (catchingUp) {
         held.push(...events);
         return;
       }
-      if (deliverContiguous(events)) {
+      if (writeBatch(events)) {
         held.push(...events);
         void catchUp();
       }

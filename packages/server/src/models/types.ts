@@ -45,6 +45,11 @@ export interface LanguageModel {
   /** Canonical catalog id, e.g. `provider:openai:gpt-4o-mini`. */
   readonly id: string;
   readonly info: ModelInfo;
+  /**
+   * Provider failures throw ModelError. When `request.signal` aborts, the
+   * stream stops by throwing the signal's reason (no `finish`). Stopping the
+   * iteration early (`break`) closes the provider request.
+   */
   stream(request: ModelStepRequest): AsyncIterable<ModelStreamPart>;
 }
 

@@ -1,0 +1,38 @@
+// Child processes of the benchmark: agentd and the fake provider each get
+// their own process, so the server's CPU and memory are measured alone.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const role = process.argv[2];
+
+if (role === "provider") {
+  const { startFakeProvider } = await import("../packages/server/dist/testing/index.js");
+  const short = await startFakeProvider({ tokens: 20, record: false });
+  const long = await startFakeProvider({ tokens: 200, record: false });
+  process.send({ ready: true, short: short.openaiBaseUrl, long: long.openaiBaseUrl, direct: `${short.openaiBaseUrl}/chat/completions` });
+} else if (role === "agentd") {
+  const { createServer, createApiKey, createLogger, openStore } = await import("../packages/server/dist/index.js");
+  const urls = JSON.parse(process.argv[3]);
+  const dataDir = mkdtempSync(join(tmpdir(), "agentd-bench-"));
+  const store = await openStore({ dataDir });
+  const { key } = await createApiKey(store, { workspace: "bench" });
+  const server = await createServer({
+    store,
+    env: {},
+    logger: createLogger("error"),
+    config: {
+      providers: [
+        { name: "fake", type: "openai-compatible", baseUrl: urls.short, apiKey: "bench", models: [{ id: "fake-20" }] },
+        { name: "fake200", type: "openai-compatible", baseUrl: urls.long, apiKey: "bench", models: [{ id: "fake-200" }] },
+      ],
+      defaultModelId: "provider:fake:fake-20",
+    },
+  });
+  const { url } = await server.listen(0);
+  process.on("message", (message) => {
+    if (message === "stats") process.send({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+    if (message === "exit") server.close().finally(() => process.exit(0));
+  });
+  process.send({ ready: true, url, key, dataDir });
+}
