@@ -40,6 +40,12 @@ export class RunEngine {
     return this.runs.size;
   }
 
+  /** The in-memory record of a run this process is executing, if any. */
+  activeRecord(runId: string): RunRecord | undefined {
+    const run = this.runs.get(runId);
+    return run && !run.finished ? run.record : undefined;
+  }
+
   /** Takes charge of a freshly inserted run and queues it. */
   submit(record: RunRecord): void {
     this.runs.set(record.id, new ActiveRun(record));

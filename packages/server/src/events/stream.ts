@@ -31,7 +31,9 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
     "x-accel-buffering": "no",
     "x-request-id": ctx.requestId,
   });
-  res.flushHeaders();
+  // Headers go out with the first frames; only a stream with nothing to
+  // replay sends them alone (after the first catch-up), saving a write.
+  let headersSent = false;
 
   let lastSent = cursor;
   let closed = false;
@@ -74,6 +76,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       }
       if (out.length === 0) return gap;
       lastWrite = Date.now();
+      headersSent = true;
       if (terminal) {
         // Frame and end of stream in one write.
         res.end(out);
@@ -101,6 +104,10 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
         // The run had ended before this request and the reader is already
         // past its terminal event: nothing will follow.
         if (run.ended && !closed && held.length === 0) return finish();
+        if (!headersSent && !closed) {
+          headersSent = true;
+          res.flushHeaders();
+        }
         // Held bus events may now be contiguous; anything still ahead of a
         // gap means the store has more to give: read again.
         while (!closed && held.length > 0) {
@@ -130,11 +137,14 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       }
     });
 
-    const heartbeat = setInterval(() => {
-      if (Date.now() - lastWrite < options.heartbeatMs) return;
-      lastWrite = Date.now();
-      res.write(": ping\n\n");
-    }, Math.max(10, Math.floor(options.heartbeatMs / 2)));
+    const heartbeat = setInterval(
+      () => {
+        if (Date.now() - lastWrite < options.heartbeatMs) return;
+        lastWrite = Date.now();
+        res.write(": ping\n\n");
+      },
+      Math.max(10, Math.floor(options.heartbeatMs / 2)),
+    );
     heartbeat.unref();
 
     req.on("close", finish);
@@ -145,11 +155,18 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
 }
 
 /** The replay cursor: `?lastSeq=` or `Last-Event-ID`, whichever is later. */
-export function parseCursor(lastSeqQuery: string | null, lastEventId: string | undefined): { cursor: number } | { error: { path: string; message: string } } {
+export function parseCursor(
+  lastSeqQuery: string | null,
+  lastEventId: string | undefined,
+): { cursor: number } | { error: { path: string; message: string } } {
   let cursor = 0;
-  for (const [path, raw] of [["lastSeq", lastSeqQuery], ["Last-Event-ID", lastEventId]] as const) {
+  for (const [path, raw] of [
+    ["lastSeq", lastSeqQuery],
+    ["Last-Event-ID", lastEventId],
+  ] as const) {
     if (raw === null || raw === undefined || raw === "") continue;
-    if (!/^\d{1,15}$/.test(raw.trim())) return { error: { path, message: `${path} must be a non-negative integer (got '${raw.slice(0, 40)}')` } };
+    if (!/^\d{1,15}$/.test(raw.trim()))
+      return { error: { path, message: `${path} must be a non-negative integer (got '${raw.slice(0, 40)}')` } };
     cursor = Math.max(cursor, Number(raw.trim()));
   }
   return { cursor };

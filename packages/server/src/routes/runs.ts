@@ -1,4 +1,4 @@
-import { CancelRunRequest, CreateRunRequest, LAST_SEQ_QUERY, TERMINAL_RUN_STATUSES, ToolResultRequest, headers } from "@agentd/protocol";
+import { CancelRunRequest, CreateRunRequest, LAST_SEQ_QUERY, ToolResultRequest, headers } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import { parseCursor, streamRun } from "../events/stream.js";
 import { parseJson } from "../http/body.js";
@@ -23,8 +23,7 @@ export function runRoutes(router: Router, base: string, authenticate: Middleware
   router.on("GET", `${base}/agent-runs/:runId/stream`, authenticate, async (ctx) => {
     const parsed = parseCursor(ctx.url.searchParams.get(LAST_SEQ_QUERY), headerValue(ctx.req.headers[headers.lastEventId]));
     if ("error" in parsed) throw new AgentdError("invalid_request", parsed.error.message, { issues: [parsed.error] });
-    const run = await runs.get(workspaceOf(ctx), ctx.params.runId!);
-    await streamRun(ctx, deps.stream, { id: run.id, ended: TERMINAL_RUN_STATUSES.has(run.status) }, parsed.cursor);
+    await streamRun(ctx, deps.stream, await runs.streamTarget(workspaceOf(ctx), ctx.params.runId!), parsed.cursor);
   });
 
   router.on("POST", `${base}/agent-runs/:runId/tool-results`, authenticate, async (ctx) => {

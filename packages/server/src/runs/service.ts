@@ -1,5 +1,6 @@
 import {
   paths,
+  TERMINAL_RUN_STATUSES,
   type AgentSpec,
   type ChatMessage,
   type CreateRunRequest,
@@ -61,6 +62,18 @@ export class RunService {
     const run = await this.deps.store.getRun(workspace.id, runId);
     if (!run) throw notFound(`run ${runId}`);
     return run;
+  }
+
+  /**
+   * What the stream endpoint needs: does the run exist in this workspace,
+   * and had it ended? A run this process is executing is answered from
+   * memory, without a store read.
+   */
+  async streamTarget(workspace: WorkspaceRecord, runId: string): Promise<{ id: string; ended: boolean }> {
+    const active = this.deps.engine.activeRecord(runId);
+    if (active && active.workspaceId === workspace.id) return { id: runId, ended: false };
+    const run = await this.get(workspace, runId);
+    return { id: run.id, ended: TERMINAL_RUN_STATUSES.has(run.status) };
   }
 
   async snapshot(workspace: WorkspaceRecord, runId: string): Promise<RunSnapshot> {

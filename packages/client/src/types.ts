@@ -1,0 +1,53 @@
+import type { CreateRunRequest, CreateSessionRequest, Metadata, ModelParams, ResultSubtype, RunEvent, RunStatus, Usage } from "@agentd/protocol";
+import type { ToolInput } from "./tools.js";
+
+/** What a finished, successful run produced. */
+export interface RunResult {
+  runId: string;
+  /** The final answer. */
+  text: string;
+  status: RunStatus;
+  subtype: ResultSubtype;
+  usage: Usage;
+  /** Every event of the run, in `seq` order. */
+  events: RunEvent[];
+}
+
+/** Follow-up behaviour shared by every call that drives a run. */
+export interface DriveOptions {
+  /** Aborting cancels the run on the server (best effort) and rejects with APIUserAbortError. */
+  signal?: AbortSignal;
+  /** Called with each `assistant_delta` text as it arrives. */
+  onDelta?: (text: string) => void;
+}
+
+/** `agents.run` / `agents.stream`: a run request whose `tools` may hold `defineTool` handlers. */
+export type RunParams = Omit<CreateRunRequest, "tools"> & { tools?: ToolInput[] } & DriveOptions;
+
+/** `runs.start`: a run request; local handlers in `tools` are sent as definitions only. */
+export type StartRunParams = Omit<CreateRunRequest, "tools"> & { tools?: ToolInput[] };
+
+/** `sessions.create`: the session's agent; local handlers in `tools` answer every message. */
+export type SessionParams = Omit<CreateSessionRequest, "tools"> & { tools?: ToolInput[] };
+
+/** `session.send` / `session.stream`. */
+export interface SendOptions extends DriveOptions {
+  /** Merged over the session's metadata for this run (these keys win). */
+  metadata?: Metadata;
+  modelParams?: ModelParams;
+}
+
+/** `runs.submitToolResult`: exactly one of `result` or `error`. */
+export type ToolResultBody = { toolUseId: string; result: string; error?: undefined } | { toolUseId: string; error: string; result?: undefined };
+
+/** Options of `runs.stream`. */
+export interface StreamOptions {
+  /** Deliver only events after this `seq` (resume). @default 0 */
+  lastSeq?: number;
+  /** Stops the stream; the iteration rejects with APIUserAbortError. */
+  signal?: AbortSignal;
+  /** Reconnect when no bytes, heartbeats included, arrive for this long, in milliseconds. @default 45_000 */
+  idleTimeoutMs?: number;
+  /** Consecutive reconnects without a new event before giving up. @default 10 */
+  maxReconnects?: number;
+}
