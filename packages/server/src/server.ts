@@ -9,6 +9,7 @@ import { EventLog } from "./events/log.js";
 import { auth } from "./http/auth.js";
 import type { Context, Reply } from "./http/context.js";
 import { errorResponse } from "./http/error-handler.js";
+import { idempotency } from "./http/idempotency.js";
 import { Router } from "./http/router.js";
 import { newId } from "./ids.js";
 import { createLogger, parseLogLevel, type Logger } from "./logger.js";
@@ -89,6 +90,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       pageSize: 500,
     },
     limits: { maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024 },
+    idempotent: idempotency(),
   };
   systemRoutes(router, base, authenticate, deps);
   runRoutes(router, base, authenticate, deps);

@@ -1,3 +1,4 @@
+import type { Middleware } from "../http/context.js";
 import type { StreamOptions } from "../events/stream.js";
 import type { ModelRegistry } from "../models/types.js";
 import type { RunService } from "../runs/service.js";
@@ -10,4 +11,6 @@ export interface AppDeps {
   models: ModelRegistry;
   stream: StreamOptions;
   limits: { maxBodyBytes: number };
+  /** Replays the first answer to a retried POST with the same Idempotency-Key. */
+  idempotent: Middleware;
 }

@@ -9,7 +9,7 @@ import type { AppDeps } from "./deps.js";
 export function runRoutes(router: Router, base: string, authenticate: Middleware, deps: AppDeps): void {
   const { runs, limits } = deps;
 
-  router.on("POST", `${base}/agent-runs`, authenticate, async (ctx) => {
+  router.on("POST", `${base}/agent-runs`, authenticate, deps.idempotent, async (ctx) => {
     const body = await parseJson(ctx, CreateRunRequest, limits.maxBodyBytes);
     return json(202, await runs.create(workspaceOf(ctx), body));
   });

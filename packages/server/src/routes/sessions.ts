@@ -8,7 +8,7 @@ import type { AppDeps } from "./deps.js";
 export function sessionRoutes(router: Router, base: string, authenticate: Middleware, deps: AppDeps): void {
   const { sessions, runs, limits } = deps;
 
-  router.on("POST", `${base}/agent-sessions`, authenticate, async (ctx) => {
+  router.on("POST", `${base}/agent-sessions`, authenticate, deps.idempotent, async (ctx) => {
     const body = await parseJson(ctx, CreateSessionRequest, limits.maxBodyBytes);
     return json(201, await sessions.create(workspaceOf(ctx), body));
   });
@@ -22,7 +22,7 @@ export function sessionRoutes(router: Router, base: string, authenticate: Middle
     return json(200, { ok: true });
   });
 
-  router.on("POST", `${base}/agent-sessions/:sessionId/messages`, authenticate, async (ctx) => {
+  router.on("POST", `${base}/agent-sessions/:sessionId/messages`, authenticate, deps.idempotent, async (ctx) => {
     const workspace = workspaceOf(ctx);
     const body = await parseJson(ctx, SessionMessageRequest, limits.maxBodyBytes);
     const session = await sessions.get(workspace, ctx.params.sessionId!);

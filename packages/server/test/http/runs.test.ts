@@ -141,6 +141,19 @@ describe("one-shot runs over HTTP (mock model)", () => {
     });
   });
 
+  it("a retried POST with the same Idempotency-Key gets the first answer and starts no second run", async () => {
+    const body = { ...agent, prompt: "only once" };
+    const first = await t.request("POST", "/agent-runs", body, { "idempotency-key": "retry-1" });
+    const again = await t.request("POST", "/agent-runs", body, { "idempotency-key": "retry-1" });
+    const other = await t.request("POST", "/agent-runs", body, { "idempotency-key": "retry-2" });
+    expect(first.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(other.body.runId).not.toBe(first.body.runId);
+    const tooLong = await t.request("POST", "/agent-runs", body, { "idempotency-key": "k".repeat(300) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error).toContain("Idempotency-Key");
+  });
+
   it("a run with `messages` instead of `prompt` sees the whole conversation", async () => {
     const { body, status } = await t.request("POST", "/agent-runs", {
       ...agent,

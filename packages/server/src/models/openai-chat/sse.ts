@@ -2,7 +2,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-const DATA = Buffer.from("data");
 /** A line longer than this is not an LLM stream: fail instead of buffering without bound. */
 const MAX_LINE_BYTES = 32 * 1024 * 1024;
 
@@ -13,8 +12,8 @@ const MAX_LINE_BYTES = 32 * 1024 * 1024;
  * Lines are found with Buffer.indexOf and decoded only once complete: '\n'
  * never occurs inside a multi-byte UTF-8 sequence, so a character split
  * across chunks is decoded whole, with no StringDecoder state to carry.
- * Line ends are LF or CRLF; a lone CR (legal in SSE, used by no Chat
- * Completions server) is not treated as a line end.
+ * Line ends are LF or CRLF. Not handled, as no Chat Completions server
+ * sends them: a lone CR as a line end, a leading byte-order mark.
  */
 export class SseParser {
   /** The start of an unterminated line, kept until its '\n' arrives. */
@@ -22,7 +21,6 @@ export class SseParser {
   private pendingBytes = 0;
   /** The data lines of the event being read, joined with '\n'. */
   private data: string | undefined;
-  private started = false;
   private readonly events: string[] = [];
 
   /**
@@ -32,7 +30,6 @@ export class SseParser {
   push(chunk: Buffer): string[] {
     this.events.length = 0;
     let buffer = chunk;
-    if (!this.started) buffer = this.skipBom(buffer);
     let start = 0;
     let end = buffer.indexOf(LF);
     if (this.pending.length > 0) {
@@ -70,9 +67,9 @@ export class SseParser {
   private line(buffer: Buffer, start: number, end: number): void {
     if (start === end) return this.dispatch();
     if (buffer[start] === COLON) return; // a comment, e.g. `: keep-alive`
-    // Field name up to the first colon; only `data` matters (see class comment).
-    const length = end - start;
-    if (length < 4 || buffer.compare(DATA, 0, 4, start, start + 4) !== 0) return;
+    // The field name runs to the first colon; only `data` matters here.
+    // 0x64 0x61 0x74 0x61 = "data", compared in place to decode nothing else.
+    if (end - start < 4 || buffer[start] !== 0x64 || buffer[start + 1] !== 0x61 || buffer[start + 2] !== 0x74 || buffer[start + 3] !== 0x61) return;
     let from = start + 4;
     if (from < end) {
       if (buffer[from] !== COLON) return; // `dataX...`: another field
@@ -93,12 +90,5 @@ export class SseParser {
     this.pendingBytes += buffer.length;
     if (this.pendingBytes > MAX_LINE_BYTES) throw new Error(`an event-stream line is longer than ${MAX_LINE_BYTES} bytes`);
     this.pending.push(buffer);
-  }
-
-  private skipBom(buffer: Buffer): Buffer {
-    // Wait for 3 bytes before deciding; a first chunk shorter than that is rare but legal.
-    if (buffer.length < 3 && this.pending.length === 0 && buffer.length > 0 && buffer[0] === 0xef) return buffer;
-    this.started = true;
-    return buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? buffer.subarray(3) : buffer;
   }
 }

@@ -1,0 +1,137 @@
+import { randomBase62 } from "../../ids.js";
+import { parseToolArgs } from "../convert.js";
+import type { ModelStepRequest, ModelStreamPart, ModelUsage } from "../types.js";
+
+/** The fields of a streamed `chat.completion.chunk` we read; servers add others. */
+export interface ChatChunk {
+  choices?: Array<{ delta?: ChatDelta | null; finish_reason?: string | null }> | null;
+  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+  error?: unknown;
+}
+
+interface ChatDelta {
+  content?: string | null;
+  /** vLLM, DeepSeek and llama.cpp say `reasoning_content`; OpenRouter and Ollama `reasoning`. */
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  tool_calls?: Array<{ index?: number; id?: string | null; function?: { name?: string | null; arguments?: unknown } | null }> | null;
+}
+
+/** Our step request as a streamed Chat Completions request body. */
+export function requestBody(model: string, request: ModelStepRequest): string {
+  const messages: unknown[] = [];
+  if (request.system.length > 0) messages.push({ role: "system", content: request.system });
+  for (const message of request.messages) {
+    switch (message.role) {
+      case "system":
+      case "user":
+        messages.push({ role: message.role, content: message.content });
+        break;
+      case "assistant": {
+        const calls = message.toolCalls ?? [];
+        if (calls.length === 0) {
+          // An empty turn says nothing; some servers reject empty content.
+          if (message.content.length > 0) messages.push({ role: "assistant", content: message.content });
+          break;
+        }
+        messages.push({
+          role: "assistant",
+          content: message.content.length > 0 ? message.content : null,
+          tool_calls: calls.map((call) => ({ id: call.toolUseId, type: "function", function: { name: call.name, arguments: JSON.stringify(call.args) } })),
+        });
+        break;
+      }
+      case "tool":
+        // Chat Completions has no error flag on tool messages: say it in the text.
+        messages.push({ role: "tool", tool_call_id: message.toolUseId, content: message.error !== undefined ? `Error: ${message.error}` : (message.result ?? "") });
+        break;
+    }
+  }
+  const { temperature, maxTokens, seed } = request.params;
+  return JSON.stringify({
+    model,
+    messages,
+    stream: true,
+    // Without it servers stream no usage at all.
+    stream_options: { include_usage: true },
+    ...(request.tools.length > 0
+      ? {
+          tools: request.tools.map((tool) => ({
+            type: "function",
+            function: {
+              name: tool.name,
+              ...(tool.description.length > 0 ? { description: tool.description } : {}),
+              // OpenAI rejects function parameters without `type: "object"` and `properties`.
+              parameters: { type: "object", properties: {}, ...tool.parameters },
+            },
+          })),
+          // Explicit, as the AI SDK sent it: older vLLM defaults to "none" without it.
+          tool_choice: "auto",
+        }
+      : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+}
+
+const FINISH_REASONS: Record<string, string> = {
+  stop: "stop",
+  length: "length",
+  content_filter: "content-filter",
+  tool_calls: "tool-calls",
+  function_call: "tool-calls",
+};
+
+/**
+ * The state of one streamed response: `read` turns a chunk's deltas into
+ * parts, tool calls accumulate until `end` (their arguments come in pieces).
+ */
+export class ChatStreamState {
+  usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
+  finishReason: string | undefined;
+  private calls: Array<{ id: string; name: string; args: string }> = [];
+
+  /** Pushes the chunk's text and reasoning deltas onto `parts`. */
+  read(chunk: ChatChunk, parts: ModelStreamPart[]): void {
+    if (chunk.usage != null) {
+      this.usage = { inputTokens: chunk.usage.prompt_tokens ?? 0, outputTokens: chunk.usage.completion_tokens ?? 0 };
+    }
+    const choice = chunk.choices?.[0];
+    if (choice == null) return;
+    const delta = choice.delta;
+    if (delta != null) {
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoning === "string" && reasoning.length > 0) parts.push({ type: "reasoning-delta", text: reasoning });
+      if (typeof delta.content === "string" && delta.content.length > 0) parts.push({ type: "text-delta", text: delta.content });
+      if (delta.tool_calls != null) for (const call of delta.tool_calls) this.toolCallDelta(call);
+    }
+    if (choice.finish_reason != null) this.finishReason = FINISH_REASONS[choice.finish_reason] ?? "other";
+  }
+
+  /** The tool calls, then the one `finish`. */
+  end(): ModelStreamPart[] {
+    const parts: ModelStreamPart[] = this.calls.map((call) => ({ type: "tool-call", toolUseId: call.id, name: call.name, args: parseToolArgs(call.args) }));
+    parts.push({ type: "finish", usage: this.usage, finishReason: this.finishReason ?? "other" });
+    return parts;
+  }
+
+  private toolCallDelta(delta: NonNullable<ChatDelta["tool_calls"]>[number]): void {
+    // The first delta of a call carries its id and name, later ones pieces of
+    // the arguments. A server that omits `index` streams one call at a time.
+    const index = typeof delta.index === "number" ? delta.index : delta.id != null && this.calls.every((call) => call.id !== delta.id) ? this.calls.length : Math.max(0, this.calls.length - 1);
+    let call = this.calls[index];
+    if (call === undefined) {
+      call = { id: "", name: "", args: "" };
+      this.calls[index] = call;
+    }
+    if (delta.id != null && call.id === "") call.id = delta.id;
+    const fn = delta.function;
+    if (fn != null) {
+      if (fn.name != null && call.name === "") call.name = fn.name;
+      // Some servers send the arguments whole, as an object.
+      if (fn.arguments != null) call.args += typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments);
+    }
+    if (call.id === "" && delta.id == null) call.id = `call_${randomBase62(24)}`;
+  }
+}
