@@ -1,7 +1,7 @@
 /**
- * End to end: the real `agentd` binary (packages/cli/dist/bin.js) against a
- * real server started in-process on port 0. Skipped until both exist
- * (`npm run build` with packages/server/src/index.ts in place).
+ * End to end: the real `agentd` binary (packages/cli/bin/agentd.js) against a
+ * real server started in-process on port 0. Needs the build (`npm test`
+ * builds first); without it the suite fails, it does not skip.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,8 +11,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
-const bin = join(root, "packages/cli/dist/bin.js");
-const ready = existsSync(bin) && existsSync(join(root, "packages/server/src/index.ts"));
+const bin = join(root, "packages/cli/bin/agentd.js");
+if (!existsSync(join(root, "packages/cli/dist/bin.js")))
+  throw new Error("packages/cli/dist is missing: run `npm run build` (npm test does it)");
 
 interface Exit {
   code: number | null;
@@ -20,9 +21,16 @@ interface Exit {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string>, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Exit> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -39,14 +47,18 @@ function cli(args: string[], env: Record<string, string>, onStdout?: (text: stri
   });
 }
 
-describe.skipIf(!ready)("agentd CLI end to end", () => {
+describe("agentd CLI end to end", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "agentd-cli-e2e-"));
   let server: { close(): Promise<void> } | undefined;
   let env: Record<string, string> = {};
 
   beforeAll(async () => {
     const { createServer, createApiKey } = await import("@agentd/server");
-    const app = await createServer({ dataDir, config: { agents: { assistant: { systemPrompt: "You are a helpful assistant." } } }, env: {} });
+    const app = await createServer({
+      dataDir,
+      config: { agents: { assistant: { systemPrompt: "You are a helpful assistant." } } },
+      env: {},
+    });
     server = app;
     const { url } = await app.listen(0, "127.0.0.1");
     const { key } = await createApiKey(app.store, { workspace: "default", name: "e2e" });

@@ -2,7 +2,7 @@
  * The SDK against a real agentd server in-process on port 0, answered by the
  * built-in mock model (a user line `call <tool> {json}` becomes a tool call).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { Agentd, APIUserAbortError, ConflictError, defineTool, NotFoundError } from "../src/index.js";
 
-const ready = existsSync(fileURLToPath(new URL("../../server/src/index.ts", import.meta.url)));
-
-describe.skipIf(!ready)("SDK end to end", () => {
+describe("SDK end to end", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "agentd-sdk-e2e-"));
   let server: { close(): Promise<void> } | undefined;
   let client: Agentd;
@@ -33,7 +31,11 @@ describe.skipIf(!ready)("SDK end to end", () => {
 
   it("runs a named agent with two local tools answered in one turn", async () => {
     const calls: string[] = [];
-    const weather = defineTool({ name: "get_weather", parameters: z.object({ city: z.string() }), execute: ({ city }) => (calls.push(city), { city, celsius: 21 }) });
+    const weather = defineTool({
+      name: "get_weather",
+      parameters: z.object({ city: z.string() }),
+      execute: ({ city }) => (calls.push(city), { city, celsius: 21 }),
+    });
     const shout = defineTool({ name: "shout", parameters: z.object({ text: z.string() }), execute: ({ text }) => text.toUpperCase() });
     const deltas: string[] = [];
     const result = await client.agents.run({
@@ -45,7 +47,10 @@ describe.skipIf(!ready)("SDK end to end", () => {
     expect(result.subtype).toBe("success");
     expect(calls).toEqual(["Paris"]);
     const echoes = result.events.filter((event) => event.type === "local_tool_result_in");
-    expect(echoes.map((event) => event.type === "local_tool_result_in" && event.result).sort()).toEqual(["HI", '{"city":"Paris","celsius":21}']);
+    expect(echoes.map((event) => event.type === "local_tool_result_in" && event.result).sort()).toEqual([
+      "HI",
+      '{"city":"Paris","celsius":21}',
+    ]);
     expect(deltas.join("")).toBe(result.text);
     const seqs = result.events.map((event) => event.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -83,7 +88,9 @@ describe.skipIf(!ready)("SDK end to end", () => {
         return new Promise(() => undefined);
       },
     });
-    await expect(client.agents.run({ systemPrompt: "s", prompt: "call hang {}", tools: [hang], signal: controller.signal })).rejects.toSatisfy(APIUserAbortError.isInstance);
+    await expect(
+      client.agents.run({ systemPrompt: "s", prompt: "call hang {}", tools: [hang], signal: controller.signal }),
+    ).rejects.toSatisfy(APIUserAbortError.isInstance);
     const snapshot = await client.runs.wait(runId).catch(() => client.runs.get(runId));
     expect("status" in snapshot ? snapshot.status : undefined).toBe("cancelled");
   });
