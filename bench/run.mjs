@@ -65,7 +65,7 @@ await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     while (next < CONCURRENT_RUNS) {
       next++;
-      await oneRun("provider:fake:fake-20").catch(() => failures++);
+      await oneRun(process.env.BENCH_MODEL ?? "provider:fake:fake-20").catch(() => failures++);
     }
   }),
 );

@@ -7,6 +7,7 @@ export interface ChatChunk {
   choices?: Array<{ delta?: ChatDelta | null; finish_reason?: string | null }> | null;
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
   error?: unknown;
+  object?: string;
 }
 
 interface ChatDelta {
@@ -14,7 +15,13 @@ interface ChatDelta {
   /** vLLM, DeepSeek and llama.cpp say `reasoning_content`; OpenRouter and Ollama `reasoning`. */
   reasoning_content?: string | null;
   reasoning?: string | null;
-  tool_calls?: Array<{ index?: number; id?: string | null; function?: { name?: string | null; arguments?: unknown } | null }> | null;
+  tool_calls?: ToolCallDelta[] | null;
+}
+
+interface ToolCallDelta {
+  index?: number;
+  id?: string | null;
+  function?: { name?: string | null; arguments?: unknown } | null;
 }
 
 /** Our step request as a streamed Chat Completions request body. */
@@ -90,7 +97,9 @@ const FINISH_REASONS: Record<string, string> = {
 export class ChatStreamState {
   usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   finishReason: string | undefined;
-  private calls: Array<{ id: string; name: string; args: string }> = [];
+  /** By `index`: a Map, not an array, so a wild index cannot make a huge sparse one. */
+  private calls = new Map<number, { id: string; name: string; args: string }>();
+  private lastIndex = -1;
 
   /** Pushes the chunk's text and reasoning deltas onto `parts`. */
   read(chunk: ChatChunk, parts: ModelStreamPart[]): void {
@@ -111,19 +120,24 @@ export class ChatStreamState {
 
   /** The tool calls, then the one `finish`. */
   end(): ModelStreamPart[] {
-    const parts: ModelStreamPart[] = this.calls.map((call) => ({ type: "tool-call", toolUseId: call.id, name: call.name, args: parseToolArgs(call.args) }));
+    const parts: ModelStreamPart[] = [];
+    for (const call of this.calls.values()) {
+      // The engine needs an id to match the result to; not every server sends one.
+      const toolUseId = call.id !== "" ? call.id : `call_${randomBase62(24)}`;
+      parts.push({ type: "tool-call", toolUseId, name: call.name, args: parseToolArgs(call.args) });
+    }
     parts.push({ type: "finish", usage: this.usage, finishReason: this.finishReason ?? "other" });
     return parts;
   }
 
-  private toolCallDelta(delta: NonNullable<ChatDelta["tool_calls"]>[number]): void {
-    // The first delta of a call carries its id and name, later ones pieces of
-    // the arguments. A server that omits `index` streams one call at a time.
-    const index = typeof delta.index === "number" ? delta.index : delta.id != null && this.calls.every((call) => call.id !== delta.id) ? this.calls.length : Math.max(0, this.calls.length - 1);
-    let call = this.calls[index];
+  /** The first delta of a call carries its id and name, later ones pieces of the arguments. */
+  private toolCallDelta(delta: ToolCallDelta): void {
+    const index = this.slot(delta);
+    this.lastIndex = index;
+    let call = this.calls.get(index);
     if (call === undefined) {
       call = { id: "", name: "", args: "" };
-      this.calls[index] = call;
+      this.calls.set(index, call);
     }
     if (delta.id != null && call.id === "") call.id = delta.id;
     const fn = delta.function;
@@ -132,6 +146,12 @@ export class ChatStreamState {
       // Some servers send the arguments whole, as an object.
       if (fn.arguments != null) call.args += typeof fn.arguments === "string" ? fn.arguments : JSON.stringify(fn.arguments);
     }
-    if (call.id === "" && delta.id == null) call.id = `call_${randomBase62(24)}`;
+  }
+
+  private slot(delta: ToolCallDelta): number {
+    if (typeof delta.index === "number") return delta.index;
+    // Without `index`, a new id starts a call and anything else continues the last one.
+    const last = this.calls.get(this.lastIndex);
+    return last === undefined || (delta.id != null && delta.id !== last.id) ? this.calls.size : this.lastIndex;
   }
 }
