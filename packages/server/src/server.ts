@@ -72,7 +72,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     logger,
     localToolTimeoutMs: numberFromEnv(env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
   });
-  const runs = new RunService({ store, engine, models, config });
+  const runs = new RunService({ store, log, engine, models, config });
   const sessions = new SessionService(store, runs, engine, log);
 
   const router = new Router();
@@ -83,7 +83,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     sessions,
     models,
     stream: {
-      store,
+      reader: log,
       bus,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       maxBufferedBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,

@@ -1,6 +1,7 @@
 import type { RunEvent } from "@agentd/protocol";
 import type { EventBus } from "../bus/types.js";
-import type { CommitBatch, RunPatch, SessionPatch, Store, StoredEvent } from "../store/types.js";
+import type { CommitBatch, RunPatch, RunRecord, SessionPatch, Store, StoredEvent } from "../store/types.js";
+import { TailCache } from "./tail-cache.js";
 
 /**
  * Group commit of events and state. Appends made in the same turn of the
@@ -10,17 +11,38 @@ import type { CommitBatch, RunPatch, SessionPatch, Store, StoredEvent } from "..
  * each run's events in seq order across batches.
  */
 export class EventLog {
+  private newRuns: RunRecord[] = [];
   private events: StoredEvent[] = [];
   private runs = new Map<string, RunPatch>();
   private sessions = new Map<string, SessionPatch>();
   private scheduled: Promise<void> | undefined;
   private inFlight: Promise<void> = Promise.resolve();
 
+  /** The committed tails of this process's runs (events/tail-cache.ts). */
+  readonly tails = new TailCache();
+
   constructor(
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly onCommitError: (error: unknown) => void,
   ) {}
+
+  /**
+   * Queues a new run's row: it is inserted first in the next group commit, so
+   * creating a run costs no transaction of its own. Await `flush()` before
+   * telling anyone the run exists.
+   */
+  insertRun(run: RunRecord): void {
+    this.newRuns.push(run);
+    this.tails.track(run.id, run.workspaceId);
+    this.schedule();
+  }
+
+  /** Events after `afterSeq`: from the tail cache when it has the run, else from the store. */
+  readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const cached = this.tails.read(runId, afterSeq, limit);
+    return cached ? Promise.resolve(cached) : this.store.readEvents(runId, afterSeq, limit);
+  }
 
   /** Queues an event (its seq already assigned by the run's owner). */
   append(runId: string, event: RunEvent): void {
@@ -62,10 +84,12 @@ export class EventLog {
   private async commitPending(): Promise<void> {
     this.scheduled = undefined;
     const batch: CommitBatch = {
+      newRuns: this.newRuns,
       events: this.events,
       runs: [...this.runs].map(([runId, patch]) => ({ runId, patch })),
       sessions: [...this.sessions].map(([sessionId, patch]) => ({ sessionId, patch })),
     };
+    this.newRuns = [];
     this.events = [];
     this.runs = new Map();
     this.sessions = new Map();
@@ -75,6 +99,7 @@ export class EventLog {
       this.onCommitError(error);
       throw error;
     }
+    this.tails.add(batch.events);
     publishGrouped(this.bus, batch.events);
   }
 }

@@ -1,10 +1,15 @@
 import { isTerminalEventType } from "@agentd/protocol";
 import type { EventBus } from "../bus/types.js";
 import type { Context } from "../http/context.js";
-import type { Store, StoredEvent } from "../store/types.js";
+import type { StoredEvent } from "../store/types.js";
+
+/** Where replayed events come from: the event log (its tail cache, then the store). */
+export interface EventReader {
+  readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+}
 
 export interface StreamOptions {
-  store: Store;
+  reader: EventReader;
   bus: EventBus;
   /** Idle time before a heartbeat comment, in milliseconds. */
   heartbeatMs: number;
@@ -97,7 +102,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       catchingUp = true;
       try {
         for (;;) {
-          const page = await options.store.readEvents(runId, lastSent, options.pageSize);
+          const page = await options.reader.readEvents(runId, lastSent, options.pageSize);
           writeBatch(page);
           if (closed || page.length < options.pageSize) break;
         }
@@ -113,7 +118,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
         while (!closed && held.length > 0) {
           const pending = held;
           held = [];
-          if (writeBatch(pending)) writeBatch(await options.store.readEvents(runId, lastSent, options.pageSize));
+          if (writeBatch(pending)) writeBatch(await options.reader.readEvents(runId, lastSent, options.pageSize));
         }
       } catch {
         // Store unavailable: end the stream without a terminal event; the

@@ -11,6 +11,7 @@ import {
 } from "@agentd/protocol";
 import { resolveAgentSpec, assertUniqueToolNames } from "../engine/agents.js";
 import type { RunEngine } from "../engine/engine.js";
+import type { EventLog } from "../events/log.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ConversationMessage, ModelRegistry } from "../models/types.js";
@@ -19,6 +20,7 @@ import type { AgentdConfig } from "../config/types.js";
 
 export interface RunServiceDeps {
   store: Store;
+  log: EventLog;
   engine: RunEngine;
   models: ModelRegistry;
   config: AgentdConfig;
@@ -33,7 +35,8 @@ export class RunService {
     const spec = this.resolveSpec(specInput);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
     const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null);
-    await this.deps.store.insertRun(record);
+    this.deps.log.insertRun(record);
+    await this.deps.log.flush();
     this.deps.engine.submit(record);
     return { runId: record.id, streamUrl: streamUrl(workspace, record.id) };
   }
@@ -46,6 +49,7 @@ export class RunService {
     const metadata: Metadata = { ...session.metadata, ...body.metadata };
     const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id);
     await this.deps.store.insertRun(record, { claimSession: session.id });
+    this.deps.log.tails.track(record.id, workspace.id);
     this.deps.engine.submit(record);
     return { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
   }
@@ -72,6 +76,8 @@ export class RunService {
   async streamTarget(workspace: WorkspaceRecord, runId: string): Promise<{ id: string; ended: boolean }> {
     const active = this.deps.engine.activeRecord(runId);
     if (active && active.workspaceId === workspace.id) return { id: runId, ended: false };
+    const ended = this.deps.log.tails.ended(runId, workspace.id);
+    if (ended !== undefined) return { id: runId, ended };
     const run = await this.get(workspace, runId);
     return { id: run.id, ended: TERMINAL_RUN_STATUSES.has(run.status) };
   }

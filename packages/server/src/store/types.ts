@@ -108,6 +108,8 @@ export interface StoredEvent {
  * transaction, so a reader never sees an event without the state it implies.
  */
 export interface CommitBatch {
+  /** Runs to insert, before the events (which may belong to them). */
+  newRuns?: RunRecord[];
   events: StoredEvent[];
   runs: Array<{ runId: string; patch: RunPatch }>;
   sessions: Array<{ sessionId: string; patch: SessionPatch }>;

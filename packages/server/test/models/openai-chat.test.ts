@@ -114,8 +114,17 @@ describe("openai-compatible wire (hand-written client)", () => {
   test("reasoning deltas come before the text", async () => {
     fake.script({ reasoning: "let me think", text: "done" });
     const parts = await collect(modelAt(fake.openaiBaseUrl));
-    expect(parts.map((part) => part.type)).toEqual(["reasoning-delta", "reasoning-delta", "reasoning-delta", "text-delta", "finish"]);
-    expect(parts.slice(0, 3).map((part) => (part as { text: string }).text).join("")).toBe("let me think");
+    expect(parts.map((part) => part.type)).toEqual(["reasoning-delta", "text-delta", "finish"]);
+    expect((parts[0] as { text: string }).text).toBe("let me think");
+  });
+
+  test("deltas arriving apart stay apart; deltas of one network read are joined", async () => {
+    fake.script({ text: "one two three", chunkDelayMs: 15 });
+    const apart = await collect(modelAt(fake.openaiBaseUrl));
+    expect(apart.filter((part) => part.type === "text-delta").map((part) => (part as { text: string }).text)).toEqual(["one ", "two ", "three"]);
+    fake.script({ text: "one two three" });
+    const together = await collect(modelAt(fake.openaiBaseUrl));
+    expect(together.filter((part) => part.type === "text-delta").map((part) => (part as { text: string }).text)).toEqual(["one two three"]);
   });
 
   test("calls reuse one keep-alive connection, after an HTTP error too", async () => {

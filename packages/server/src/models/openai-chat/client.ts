@@ -94,6 +94,8 @@ async function* streamChat(client: Client, model: string, request: ModelStepRequ
           signal.throwIfAborted();
           if (data === "[DONE]") {
             done = true;
+            for (const part of parts) yield part;
+            parts.length = 0;
             // Usually the body's end came in the same packet: read it, so the
             // socket is back in the pool before the caller's next request.
             // Otherwise stop here; it drains in the background (finally).
@@ -109,11 +111,16 @@ async function* streamChat(client: Client, model: string, request: ModelStepRequ
           }
           // Older vLLM streams the error object itself: `{"object":"error","message":...}`.
           const failure = parsed.error ?? (parsed.object === "error" ? parsed : undefined);
-          if (failure != null) throw new ModelError(provider, `${provider}: stream error: ${describe(failure)}`);
+          if (failure != null) {
+            // The text before the error was streamed by the provider: hand it on first.
+            for (const part of parts) yield part;
+            throw new ModelError(provider, `${provider}: stream error: ${describe(failure)}`);
+          }
           state.read(parsed, parts);
-          for (const part of parts) yield part;
-          parts.length = 0;
         }
+        // Everything one network read carried goes out together (deltas joined).
+        for (const part of parts) yield part;
+        parts.length = 0;
       }
       if (!done) for (const data of parser.end()) if (data === "[DONE]") done = true;
     } catch (error) {

@@ -111,8 +111,8 @@ export class ChatStreamState {
     const delta = choice.delta;
     if (delta != null) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === "string" && reasoning.length > 0) parts.push({ type: "reasoning-delta", text: reasoning });
-      if (typeof delta.content === "string" && delta.content.length > 0) parts.push({ type: "text-delta", text: delta.content });
+      if (typeof reasoning === "string" && reasoning.length > 0) pushDelta(parts, "reasoning-delta", reasoning);
+      if (typeof delta.content === "string" && delta.content.length > 0) pushDelta(parts, "text-delta", delta.content);
       if (delta.tool_calls != null) for (const call of delta.tool_calls) this.toolCallDelta(call);
     }
     if (choice.finish_reason != null) this.finishReason = FINISH_REASONS[choice.finish_reason] ?? "other";
@@ -154,4 +154,15 @@ export class ChatStreamState {
     const last = this.calls.get(this.lastIndex);
     return last === undefined || (delta.id != null && delta.id !== last.id) ? this.calls.size : this.lastIndex;
   }
+}
+
+/**
+ * Appends a delta, joining it to the previous part when that is a delta of
+ * the same kind: chunks that arrived in one network read become one part, so
+ * a burst of tokens costs one trip through the engine, not one per token.
+ */
+function pushDelta(parts: ModelStreamPart[], type: "text-delta" | "reasoning-delta", text: string): void {
+  const last = parts[parts.length - 1];
+  if (last !== undefined && last.type === type) last.text += text;
+  else parts.push({ type, text });
 }

@@ -133,6 +133,7 @@ export class SqliteStore implements Store {
   }
 
   #commitNow(batch: CommitBatch): void {
+    for (const run of batch.newRuns ?? []) this.#insertRunNow(run, undefined);
     let event: StoredEvent | undefined;
     try {
       for (event of batch.events) this.#sql.insertEvent.run(event.runId, event.seq, event.type, event.data);

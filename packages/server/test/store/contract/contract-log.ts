@@ -30,6 +30,20 @@ export function logCases(ctx: ContractContext): void {
     expect(await store.getSession(ws.id, session.id)).toEqual(before.session);
   });
 
+  it("inserts new runs in the commit, before their events; a failing batch inserts none of them", async () => {
+    const { store, ws } = ctx;
+    const first = makeRun(ws.id);
+    const second = makeRun(ws.id);
+    await store.commit({ newRuns: [first, second], events: [...makeEvents(first.id, 1, 2), makeEvent(second.id, 1)], runs: [{ runId: first.id, patch: { lastSeq: 2 } }], sessions: [] });
+    expect(await store.getRun(ws.id, first.id)).toEqual({ ...first, lastSeq: 2 });
+    expect((await store.readEvents(second.id, 0, 10)).map((event) => event.seq)).toEqual([1]);
+
+    const third = makeRun(ws.id);
+    await rejectsWith(store.commit({ newRuns: [third], events: [makeEvent(third.id, 1), makeEvent(first.id, 1)], runs: [], sessions: [] }), "conflict");
+    expect(await store.getRun(ws.id, third.id)).toBeUndefined();
+    await rejectsWith(store.commit({ newRuns: [first], events: [], runs: [], sessions: [] }), "conflict");
+  });
+
   it("refuses events and patches for a run or session that does not exist", async () => {
     const { store, ws } = ctx;
     const run = makeRun(ws.id);
