@@ -17,6 +17,17 @@ if (role === "provider") {
   const dataDir = mkdtempSync(join(tmpdir(), "agentd-bench-"));
   const store = await openStore({ dataDir });
   const { key } = await createApiKey(store, { workspace: "bench" });
+  if (process.env.BENCH_COUNT_COMMITS) {
+    const commit = store.commit.bind(store);
+    const stats = { commits: 0, events: 0, runs: 0, newRuns: 0, ms: 0 };
+    store.commit = async (batch) => {
+      const started = performance.now();
+      stats.commits++; stats.events += batch.events.length; stats.runs += batch.runs.length; stats.newRuns += batch.newRuns?.length ?? 0;
+      await commit(batch);
+      stats.ms += performance.now() - started;
+    };
+    process.on("exit", () => console.error("commits", JSON.stringify(stats), "per commit ms", (stats.ms / stats.commits).toFixed(3)));
+  }
   const server = await createServer({
     store,
     env: {},

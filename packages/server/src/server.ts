@@ -30,6 +30,8 @@ export interface CreateServerOptions {
   /** Use this store instead of opening one (tests, embedders). */
   store?: Store;
   config?: AgentdConfig;
+  /** Use these models instead of the ones the config and environment define (tests, embedders). */
+  models?: ModelRegistry;
   /** Environment for provider keys and settings. @default process.env */
   env?: Record<string, string | undefined>;
   logger?: Logger;
@@ -62,7 +64,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const store = options.store ?? (await openStore({ dataDir: options.dataDir ?? ".agentd" }));
   const bus: EventBus = new MemoryEventBus();
   const queue = new MemoryRunQueue();
-  const models = createModelRegistry(config, env);
+  const models = options.models ?? createModelRegistry(config, env);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
   const engine = new RunEngine({
     store,

@@ -30,6 +30,9 @@ export type ToolResultOutcome = "accepted" | "ignored";
  */
 export class RunEngine {
   private readonly runs = new Map<string, ActiveRun>();
+  private readonly loops = new Set<Promise<void>>();
+  /** Set by close(): loops stop where they are and leave their runs resumable. */
+  private stopping = false;
 
   constructor(private readonly options: EngineOptions) {
     options.queue.process((runId) => this.execute(runId), { concurrency: 10_000 });
@@ -111,29 +114,39 @@ export class RunEngine {
     return "accepted";
   }
 
-  /** Stops every loop (shutdown); runs stay resumable from their checkpoints. */
+  /**
+   * Stops every loop (shutdown). A run in the middle of a model step is left
+   * `running`, with the checkpoint of its last completed step: the next start
+   * picks it up (`run_resumed`). Paused runs need nothing: they wait in the store.
+   */
   async close(): Promise<void> {
+    this.stopping = true;
     for (const run of this.runs.values()) {
       run.clearDeadline();
       run.abort.abort();
     }
+    await Promise.allSettled([...this.loops]);
     this.runs.clear();
     await this.options.log.flush().catch(() => undefined);
   }
 
   // --- the loop --------------------------------------------------------------
 
-  private async execute(runId: string): Promise<void> {
+  private execute(runId: string): Promise<void> {
     const run = this.runs.get(runId);
-    if (!run || run.closing || run.executing) return;
+    if (!run || run.closing || run.executing || this.stopping) return Promise.resolve();
     run.executing = true;
-    try {
-      await this.loop(run);
-    } catch (error) {
-      await this.failUnexpected(run, error).catch((failure: unknown) => this.options.logger.error({ err: failure, runId }, "could not end the run"));
-    } finally {
-      run.executing = false;
-    }
+    const loop = this.loop(run)
+      .catch((error: unknown) => {
+        if (this.stopping) return;
+        return this.failUnexpected(run, error).catch((failure: unknown) => this.options.logger.error({ err: failure, runId }, "could not end the run"));
+      })
+      .finally(() => {
+        run.executing = false;
+        this.loops.delete(loop);
+      });
+    this.loops.add(loop);
+    return loop;
   }
 
   private async loop(run: ActiveRun): Promise<void> {
@@ -177,10 +190,12 @@ export class RunEngine {
       try {
         step = await runModelStep(run, this.emit);
       } catch (error) {
+        if (this.stopping) return;
         if (run.cancelReason !== undefined) return this.finishCancelled(run);
         if (error instanceof ModelError) return this.finish(run, "error_model", { error: error.message });
         throw error;
       }
+      if (this.stopping) return;
       if (run.cancelReason !== undefined) return this.finishCancelled(run);
 
       const cost = costUsd(run.model.info, step.usage);
@@ -257,11 +272,12 @@ export class RunEngine {
     status: RunStatus,
     terminal: (endedAt: string) => Pick<RunRecord, "text" | "subtype" | "error">,
   ): Promise<void> {
-    if (run.closing) return;
+    if (run.closing || this.stopping) return;
     run.closing = true;
     run.clearDeadline();
     const record = run.record;
     const session = record.sessionId ? await this.options.store.getSession(record.workspaceId, record.sessionId) : undefined;
+    if (this.stopping) return; // left as it was: the next start resumes it
     const endedAt = new Date().toISOString();
     const fields = { ...terminal(endedAt), endedAt };
     run.finished = true;
@@ -288,7 +304,7 @@ export class RunEngine {
   }
 
   private readonly emit = (run: ActiveRun, input: RunEventInput): void => {
-    if (run.finished) return;
+    if (run.finished || this.stopping) return;
     this.options.log.append(run.id, run.stamp(input));
   };
 }

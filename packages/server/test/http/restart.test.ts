@@ -51,3 +51,41 @@ describe("a restart of agentd loses nothing", () => {
     }
   });
 });
+
+describe("a run interrupted by a shutdown", () => {
+  it("is picked up by the next start: run_resumed, the step repeated, one terminal event, seq gapless", async () => {
+    const { startFakeProvider } = await import("@agentd/server/testing");
+    const fake = await startFakeProvider();
+    const dataDir = tempDir();
+    const config = {
+      providers: [{ name: "fake", type: "openai-compatible" as const, baseUrl: fake.openaiBaseUrl, apiKey: "k", models: [{ id: "fake-1" }] }],
+    };
+    try {
+      fake.script({ hang: true });
+      const first = await startTestServer({ dataDir, config });
+      const { body } = await first.request("POST", "/agent-runs", { systemPrompt: "x", modelId: "fake-1", prompt: "survive" });
+      await eventually(async () => ((await first.request("GET", `/agent-runs/${body.runId}`)).body.status === "running" ? true : undefined));
+      await eventually(() => (fake.requestCount > 0 ? true : undefined));
+      await first.close();
+
+      fake.script({ text: "made it" });
+      const store = await openStore({ dataDir });
+      const second = await createServer({ store, config, logger: createLogger("silent"), env: {} });
+      expect(second.recovered).toBe(1);
+      const { url } = await second.listen(0);
+      try {
+        const { frames } = await readStream(url + body.streamUrl, first.key);
+        const types = frames.map((frame) => frame.data.type);
+        expect(frames.map((frame) => frame.data.seq)).toEqual(frames.map((_, index) => index + 1));
+        expect(types.filter((type) => type === "started")).toHaveLength(1);
+        expect(frames.find((frame) => frame.data.type === "run_resumed")!.data).toMatchObject({ attempt: 2 });
+        expect(types.filter((type) => type === "result" || type === "cancelled")).toHaveLength(1);
+        expect(frames.at(-1)!.data).toMatchObject({ type: "result", subtype: "success", text: "made it" });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+});
