@@ -64,3 +64,12 @@ export function assertUniqueToolNames(tools: ToolRef[]): void {
     seen.add(tool.name);
   }
 }
+
+/** Server tools (http, mcp, code) are wired into the engine in issue #3; until then they answer 501. */
+export function assertToolKindsAvailable(tools: ToolRef[]): void {
+  for (const [index, tool] of tools.entries()) {
+    if (tool.kind !== "local") {
+      throw new AgentdError("not_implemented", `tools.${index}: tools of kind '${tool.kind}' are not implemented yet; use "local"`);
+    }
+  }
+}

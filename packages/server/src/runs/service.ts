@@ -9,7 +9,7 @@ import {
   type RunSnapshot,
   type SessionMessageRequest,
 } from "@agentd/protocol";
-import { resolveAgentSpec, assertUniqueToolNames } from "../engine/agents.js";
+import { resolveAgentSpec, assertUniqueToolNames, assertToolKindsAvailable } from "../engine/agents.js";
 import type { RunEngine } from "../engine/engine.js";
 import type { EventLog } from "../events/log.js";
 import { notFound } from "../errors.js";
@@ -57,6 +57,7 @@ export class RunService {
   /** Resolves agent and model now, so a bad spec is a 400 before anything runs. */
   resolveSpec(input: Omit<AgentSpec, never>): AgentSpec {
     assertUniqueToolNames(input.tools ?? []);
+    assertToolKindsAvailable(input.tools ?? []);
     const spec = resolveAgentSpec(input, this.deps.config.agents ?? {});
     spec.modelId = this.deps.models.resolve(spec.modelId).id;
     return spec;

@@ -57,6 +57,12 @@ describe("bad input gets a clear error naming the field, never a 500", () => {
     ],
     ["unknown model", { ...agent, modelId: "no-such-model", prompt: "x" }, "invalid_model", "no-such-model"],
     ["unsupported tool kind", { ...agent, prompt: "x", tools: [{ kind: "mantyx", id: "t1" }] }, "invalid_request", "tools.0"],
+    [
+      "a server tool kind not built yet",
+      { ...agent, prompt: "x", tools: [{ kind: "http", name: "t", method: "GET", url: "https://example.com" }] },
+      "not_implemented",
+      "http",
+    ],
     ["bad tool name", { ...agent, prompt: "x", tools: [{ kind: "local", name: "bad name" }] }, "invalid_request", "tools.0.name"],
     ["non-object tool schema", { ...agent, prompt: "x", tools: [{ kind: "local", name: "t", parameters: { type: "string" } }] }, "invalid_request", "tools.0.parameters"],
     [
@@ -74,7 +80,7 @@ describe("bad input gets a clear error naming the field, never a 500", () => {
     it(`POST /agent-runs with ${name} → ${code} mentioning '${mentions}'`, async () => {
       const response = await t.request("POST", "/agent-runs", body);
       expect(response.status).toBeGreaterThanOrEqual(400);
-      expect(response.status).toBeLessThan(500);
+      expect(response.status).toBeLessThan(code === "not_implemented" ? 502 : 500);
       expect(response.body.code).toBe(code);
       expect(response.body.error).toContain(mentions);
     });
