@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { registerKeys } from "./commands/keys.js";
 import { registerModels } from "./commands/models.js";
 import { registerRun } from "./commands/run.js";
+import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
 import { urlOf, workspaceOf, type CliContext } from "./context.js";
 import { describeError } from "./errors.js";
@@ -18,6 +19,7 @@ export function buildProgram(context: CliContext, done: (exitCode: number) => vo
     });
   registerServe(program, context, done);
   registerRun(program, context, done);
+  registerRuns(program, context, done);
   registerModels(program, context, done);
   registerKeys(program, context, done);
   // Subcommands copy these settings only when created after the call, so apply them to every command now.

@@ -19,12 +19,14 @@ export {
 export { defineTool, type LocalTool, type ToolContext, type ToolInput, type JsonSchema, type SchemaLike, type InferArgs } from "./tools.js";
 export type { RequestOptions } from "./internal/request.js";
 export type { Models } from "./resources/models.js";
-export type { Runs } from "./resources/runs.js";
+export type { Runs, RunList } from "./resources/runs.js";
+export type { PageList, CursorPage } from "./pagination.js";
 export type { Agents } from "./resources/agents.js";
 export type { Sessions, Session } from "./resources/sessions.js";
-export type { DriveOptions, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody } from "./types.js";
+export type { DriveOptions, ListRunsParams, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody } from "./types.js";
 export type {
   CreateRunResponse,
+  ListRunsResponse,
   ModelCatalog,
   ModelInfo,
   RunEvent,

@@ -51,3 +51,23 @@ export interface StreamOptions {
   /** Consecutive reconnects without a new event before giving up. @default 10 */
   maxReconnects?: number;
 }
+
+/** `runs.list`: filters (AND-combined) and paging. Every field is optional. */
+export interface ListRunsParams {
+  /** Only runs in this state or these states. */
+  status?: RunStatus | readonly RunStatus[];
+  /** Only runs of this named agent. */
+  agentId?: string;
+  /** Only runs of this session. */
+  sessionId?: string;
+  /** Only runs whose metadata has every one of these pairs. */
+  metadata?: Record<string, string>;
+  /** Only runs created strictly after this instant (a `Date` or ISO 8601 with a zone). */
+  createdAfter?: Date | string;
+  /** Only runs created strictly before this instant. */
+  createdBefore?: Date | string;
+  /** Runs per page, 1 to 100. Iterating fetches as many pages as it needs. @default 20 */
+  limit?: number;
+  /** Start after this position: a previous page's `nextCursor`. */
+  cursor?: string;
+}

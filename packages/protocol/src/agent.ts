@@ -8,10 +8,32 @@ export const AGENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const Budgets = z.strictObject({
   /** Model turns that may end in tool calls before the run stops. @default 16 */
   maxToolTurns: z.number().int().min(0).max(1000).optional(),
+  /** Calls allowed per tool name in one run; past it the call is refused (the model is told). */
+  toolCallLimits: z.record(z.string(), z.number().int().min(0).max(10_000)).optional(),
+  /** The same tool with the same arguments this many times ends the run (`loop_detected`). @default 3 */
+  loopGuard: z.number().int().min(2).max(1000).optional(),
+  /** Wall-clock limit of the run, in milliseconds; then it ends with `error_timeout`. */
+  maxDurationMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).optional(),
+  /** Server tool calls of one turn that run at the same time. @default 8 */
+  toolConcurrency: z.number().int().min(1).max(64).optional(),
 });
 export type Budgets = z.infer<typeof Budgets>;
 
 export const DEFAULT_MAX_TOOL_TURNS = 16;
+export const DEFAULT_LOOP_GUARD = 3;
+export const DEFAULT_TOOL_CONCURRENCY = 8;
+
+/** How long a tool call waits for a human's decision, and what happens then. */
+export const ApprovalPolicy = z.strictObject({
+  /** @default 86_400_000 (a day) */
+  timeoutMs: z.number().int().min(1).max(30 * 24 * 3600 * 1000).optional(),
+  /** `error`: the run fails (`error_approval_timeout`); `reject`: the call is rejected and the run goes on; `cancel`: the run is cancelled. @default "error" */
+  onTimeout: z.enum(["error", "reject", "cancel"]).optional(),
+});
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
+
+/** A JSON Schema (object) the final answer must match. */
+export const OutputSchema = z.record(z.string(), z.unknown());
 
 /** Per-run overrides of sampling parameters (seed 001's validation rules). */
 export const ModelParams = z.strictObject({
@@ -34,6 +56,8 @@ export const AgentSpecFields = {
   modelParams: ModelParams.optional(),
   tools: z.array(ToolRef).max(128).optional(),
   budgets: Budgets.optional(),
+  approval: ApprovalPolicy.optional(),
+  outputSchema: OutputSchema.optional(),
   metadata: Metadata.optional(),
 };
 
@@ -49,6 +73,18 @@ export const AgentDefinition = z.strictObject({
   modelParams: ModelParams.optional(),
   tools: z.array(ToolRef).max(128).optional(),
   budgets: Budgets.optional(),
+  approval: ApprovalPolicy.optional(),
+  outputSchema: OutputSchema.optional(),
   metadata: Metadata.optional(),
 });
 export type AgentDefinition = z.infer<typeof AgentDefinition>;
+
+/**
+ * The run's `dependencies`: a JSON object passed to server tools, never shown
+ * to the model (Agno's "pass dependencies to agent tools"). 64 KB at most.
+ */
+export const Dependencies = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  if (bytes > 65_536) ctx.addIssue({ code: "custom", message: `dependencies are ${bytes} bytes serialized; the limit is 65536` });
+});
+export type Dependencies = z.infer<typeof Dependencies>;

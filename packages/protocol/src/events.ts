@@ -57,8 +57,40 @@ export const ToolResultEvent = z.object({
   toolUseId: z.string(),
   name: z.string(),
   ok: z.boolean(),
+  /** The start of the result the model sees (or the error), for display. */
   summary: z.string().optional(),
+  /** The error, when `ok` is false. */
+  error: z.string().optional(),
   durationMs: z.number().optional(),
+});
+
+/** A tool call waits for a human: POST /agent-runs/{id}/continue with a decision. */
+export const ApprovalRequiredEvent = z.object({
+  ...base,
+  type: z.literal("approval_required"),
+  toolUseId: z.string(),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  /** Milliseconds from now until the approval policy's `onTimeout` applies. */
+  timeoutMs: z.number().int().optional(),
+});
+
+/** The decision on an `approval_required` call, as stored. */
+export const ApprovalDecidedEvent = z.object({
+  ...base,
+  type: z.literal("approval_decided"),
+  toolUseId: z.string(),
+  approved: z.boolean(),
+  reason: z.string().optional(),
+});
+
+/** The model repeated the same call with the same arguments `budgets.loopGuard` times. */
+export const LoopDetectedEvent = z.object({
+  ...base,
+  type: z.literal("loop_detected"),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  repeats: z.number().int(),
 });
 
 /** The caller must POST a tool-result for this `toolUseId` (seed 004 §8). */
@@ -86,6 +118,11 @@ export const RESULT_SUBTYPES = [
   "error_model",
   "error_max_tool_turns",
   "error_local_tool_timeout",
+  "error_approval_timeout",
+  "error_output_schema",
+  "error_loop_detected",
+  "error_timeout",
+  "error_tool_unavailable",
   "error_interrupted",
   "error_internal",
 ] as const;
@@ -110,7 +147,11 @@ export const ResultEvent = z.object({
   type: z.literal("result"),
   subtype: ResultSubtype,
   text: z.string().optional(),
+  /** The validated object, when the agent has an `outputSchema`. */
+  output: z.unknown().optional(),
   error: z.string().optional(),
+  /** Schema validation problems (`error_output_schema`). */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   usage: Usage,
   durationMs: z.number(),
 });
@@ -132,6 +173,9 @@ export const RunEvent = z.discriminatedUnion("type", [
   ToolResultEvent,
   LocalToolCallEvent,
   LocalToolResultInEvent,
+  ApprovalRequiredEvent,
+  ApprovalDecidedEvent,
+  LoopDetectedEvent,
   RunResumedEvent,
   ResultEvent,
   CancelledEvent,

@@ -6,6 +6,7 @@ export * from "./metadata.js";
 export * from "./models.js";
 export * from "./openapi.js";
 export * from "./paths.js";
+export * from "./run-list.js";
 export * from "./runs.js";
 export * from "./sessions.js";
 export * from "./tools.js";

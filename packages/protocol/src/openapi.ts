@@ -3,8 +3,9 @@ import { ErrorBody } from "./errors.js";
 import { RunEvent } from "./events.js";
 import { ModelCatalog } from "./models.js";
 import { API_PREFIX } from "./paths.js";
-import { CreateRunRequest, CreateRunResponse, OkResponse, RunSnapshot, ToolResultRequest, CancelRunRequest } from "./runs.js";
+import { CreateRunRequest, CreateRunResponse, OkResponse, RUN_STATUSES, RunSnapshot, ToolResultRequest, CancelRunRequest } from "./runs.js";
 import { CreateSessionRequest, CreateSessionResponse, SessionInfo, SessionMessageRequest } from "./sessions.js";
+import { LIST_RUNS_LIMIT, ListRunsResponse } from "./run-list.js";
 import { PROTOCOL_VERSION } from "./version.js";
 
 type JsonObject = Record<string, unknown>;
@@ -17,6 +18,24 @@ const errors = (...statuses: number[]) =>
 const workspaceParam = { name: "workspace", in: "path", required: true, schema: { type: "string" } };
 const runParam = { name: "runId", in: "path", required: true, schema: { type: "string" } };
 const sessionParam = { name: "sessionId", in: "path", required: true, schema: { type: "string" } };
+
+/**
+ * Written out rather than generated: ListRunsQuery parses strings from the
+ * query string, so its JSON Schema would describe strings, not the values
+ * a client sends. `style: form, explode: true` is the repeated-parameter form.
+ */
+const query = (name: string, description: string, schema: JsonObject) => ({ name, in: "query", required: false, description, schema });
+const repeated = (name: string, description: string, items: JsonObject) => ({ ...query(name, description, { type: "array", items }), style: "form", explode: true });
+const listRunsParams = [
+  repeated("status", "Only runs in these states; repeat the parameter or separate with commas", { type: "string", enum: [...RUN_STATUSES] }),
+  query("agentId", "Only runs of this named agent", { type: "string" }),
+  query("sessionId", "Only runs of this session", { type: "string" }),
+  repeated("metadata", "`key:value`, repeatable; a run must have every pair (AND)", { type: "string", pattern: "^[A-Za-z0-9._-]{1,64}:" }),
+  query("createdAfter", "Only runs created strictly after this ISO 8601 instant", { type: "string", format: "date-time" }),
+  query("createdBefore", "Only runs created strictly before this ISO 8601 instant", { type: "string", format: "date-time" }),
+  query("limit", "Runs per page", { type: "integer", minimum: 1, maximum: LIST_RUNS_LIMIT.max, default: LIST_RUNS_LIMIT.default }),
+  query("cursor", "A previous page's `nextCursor` (opaque); send the same filters with it", { type: "string" }),
+];
 
 /** The OpenAPI 3.1 document, generated from the same schemas the server validates with. */
 export function openApiDocument(): JsonObject {
@@ -38,6 +57,11 @@ export function openApiDocument(): JsonObject {
         get: { summary: "List runnable models", parameters: [workspaceParam], responses: { "200": { description: "Catalog", ...json(ModelCatalog) }, ...errors(401, 404) } },
       },
       [`${ws}/agent-runs`]: {
+        get: {
+          summary: "List runs, newest first, filtered and paginated by cursor",
+          parameters: [workspaceParam, ...listRunsParams],
+          responses: { "200": { description: "One page of runs", ...json(ListRunsResponse) }, ...errors(400, 401, 404) },
+        },
         post: {
           summary: "Start a run",
           parameters: [workspaceParam],

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentSpec, AgentSpecFields } from "./agent.js";
+import { AgentSpec, AgentSpecFields, Dependencies } from "./agent.js";
 import { ChatMessage } from "./messages.js";
 import { Metadata } from "./metadata.js";
 import { ResultSubtype } from "./events.js";
@@ -17,6 +17,7 @@ export const CreateRunRequest = z
     ...AgentSpecFields,
     prompt: z.string().max(1_000_000).optional(),
     messages: z.array(ChatMessage).min(1).max(10_000).optional(),
+    dependencies: Dependencies.optional(),
   })
   .superRefine((body, ctx) => {
     if (body.prompt !== undefined && body.messages !== undefined) {
@@ -54,8 +55,12 @@ export const RunSnapshot = z.object({
   subtype: ResultSubtype.nullable(),
   error: z.string().nullable(),
   usage: Usage,
-  /** Calls waiting for a POSTed result while `status` is `paused`. */
+  /** The validated object, when the agent has an `outputSchema` and the run completed. */
+  output: z.unknown().optional(),
+  /** Local tool calls waiting for a POSTed result. */
   pendingToolCalls: z.array(ToolCall),
+  /** Tool calls waiting for a human's decision (POST /continue). */
+  pendingApprovals: z.array(ToolCall),
   /** The highest `seq` in the run's event log. */
   lastSeq: z.number().int(),
   streamUrl: z.string(),
@@ -84,3 +89,18 @@ export type OkResponse = z.infer<typeof OkResponse>;
 
 export const CancelRunRequest = z.strictObject({ reason: z.string().max(1000).optional() });
 export type CancelRunRequest = z.infer<typeof CancelRunRequest>;
+
+/** One decision on a call that waits for approval. */
+export const ApprovalDecision = z.strictObject({
+  toolUseId: z.string().min(1).max(200),
+  approved: z.boolean(),
+  /** Shown to the model with a rejection. */
+  reason: z.string().max(4000).optional(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/** `POST /agent-runs/{runId}/continue`: decisions on pending approvals. */
+export const ContinueRunRequest = z.strictObject({
+  approvals: z.array(ApprovalDecision).min(1).max(128),
+});
+export type ContinueRunRequest = z.infer<typeof ContinueRunRequest>;

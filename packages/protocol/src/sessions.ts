@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentSpec, AgentSpecFields, ModelParams } from "./agent.js";
+import { AgentSpec, AgentSpecFields, Dependencies, ModelParams } from "./agent.js";
 import { ChatMessage } from "./messages.js";
 import { Metadata } from "./metadata.js";
 import { ToolRef } from "./tools.js";
@@ -34,6 +34,8 @@ export const SessionInfo = z.object({
   metadata: Metadata,
   /** The run in progress, if any. */
   activeRunId: z.string().nullable(),
+  /** Runs waiting for their turn (messages sent with `onBusy: "enqueue"`), oldest first. */
+  queuedRunIds: z.array(z.string()),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
@@ -45,5 +47,8 @@ export const SessionMessageRequest = z.strictObject({
   /** Merged over the session's metadata for this run (run keys win). */
   metadata: Metadata.optional(),
   modelParams: ModelParams.optional(),
+  dependencies: Dependencies.optional(),
+  /** When the session has a run in progress: `reject` (409 session_busy) or `enqueue` (run after it). @default "reject" */
+  onBusy: z.enum(["reject", "enqueue"]).optional(),
 });
 export type SessionMessageRequest = z.infer<typeof SessionMessageRequest>;

@@ -7,3 +7,5 @@ export { createApiKey, hashApiKey, WORKSPACE_SLUG_PATTERN, type CreatedApiKey } 
 export type { ModelRegistry, LanguageModel } from "./models/types.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { AgentdError } from "./errors.js";
+export { defineTool, type CodeToolDefinition } from "./tools/code.js";
+export type { ServerTool, ToolContext } from "./tools/types.js";

@@ -21,6 +21,8 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { systemRoutes } from "./routes/system.js";
 import { RunService } from "./runs/service.js";
 import { SessionService } from "./sessions/service.js";
+import { createServerTools } from "./tools/resolvers.js";
+import { SessionHandoff } from "./sessions/handoff.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/types.js";
 
@@ -66,16 +68,25 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const queue = new MemoryRunQueue();
   const models = options.models ?? createModelRegistry(config, env);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
-  const engine = new RunEngine({
+  const tools = createServerTools(config, env);
+  const handoff = new SessionHandoff(store, (record) => {
+    log.tails.track(record.id, record.workspaceId);
+    log.patchRun(record.id, { checkpoint: record.checkpoint });
+    engine.submit(record);
+  });
+  const engine: RunEngine = new RunEngine({
+    sessionReleased: (workspaceId, sessionId) => handoff.next(workspaceId, sessionId),
     store,
     log,
     queue,
     models,
+    tools,
     logger,
+    serverToolTimeoutMs: config.serverToolTimeoutMs ?? 300_000,
     localToolTimeoutMs: numberFromEnv(env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
   });
-  const runs = new RunService({ store, log, engine, models, config });
-  const sessions = new SessionService(store, runs, engine, log);
+  const runs = new RunService({ store, log, engine, models, config, tools, handoff });
+  const sessions = new SessionService(store, runs, engine, log, handoff);
 
   const router = new Router();
   const base = `${API_PREFIX}/:workspace`;
@@ -129,6 +140,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
         await closing;
       }
       await engine.close();
+      await tools.close();
       await queue.close();
       await bus.close();
       await store.close();

@@ -31,7 +31,8 @@ export interface Call extends RequestOptions {
   method: "GET" | "POST" | "DELETE";
   /** A path under the workspace, from `paths`. */
   path: string;
-  query?: Record<string, string | number | undefined>;
+  /** A list value becomes a repeated parameter (`?status=a&status=b`). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
   body?: unknown;
 }
 
@@ -41,7 +42,10 @@ export class Transport {
 
   url(path: string, query: Call["query"] = {}): string {
     const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
+    for (const [key, value] of Object.entries(query)) {
+      if (typeof value === "object") for (const item of value) search.append(key, item);
+      else if (value !== undefined) search.set(key, String(value));
+    }
     const qs = search.toString();
     return `${this.config.baseUrl}${paths.workspace(this.config.workspace)}${path}${qs ? `?${qs}` : ""}`;
   }

@@ -1,10 +1,14 @@
-import type { CancelRunRequest, CreateRunResponse, OkResponse, RunEvent, RunSnapshot } from "@agentd/protocol";
+import type { CancelRunRequest, CreateRunResponse, ListRunsResponse, OkResponse, RunEvent, RunSnapshot } from "@agentd/protocol";
 import { collectResult } from "../internal/drive.js";
 import { streamRunEvents } from "../internal/event-stream.js";
 import type { RequestOptions, Transport } from "../internal/request.js";
 import { paths } from "../internal/routes.js";
+import { PageList } from "../pagination.js";
 import { toWireTools } from "../tools.js";
-import type { RunResult, StartRunParams, StreamOptions, ToolResultBody } from "../types.js";
+import type { ListRunsParams, RunResult, StartRunParams, StreamOptions, ToolResultBody } from "../types.js";
+
+/** `runs.list`: await it for the first page, `for await` it for every run. */
+export type RunList = PageList<ListRunsResponse, RunSnapshot>;
 
 /** Low-level run calls. `agents.run` / `agents.stream` drive a run end to end. */
 export class Runs {
@@ -17,6 +21,21 @@ export class Runs {
 
   get(runId: string, options?: RequestOptions): Promise<RunSnapshot> {
     return this.transport.json({ method: "GET", path: paths.run(runId), ...options });
+  }
+
+  /**
+   * The workspace's runs, newest first. `await` it for one page
+   * (`{ runs, nextCursor }`), or `for await` it for every matching run,
+   * fetching pages as the loop needs them (`break` stops fetching).
+   */
+  list(params: ListRunsParams = {}, options?: RequestOptions): RunList {
+    const { cursor, ...filters } = params;
+    const query = listQuery(filters);
+    return new PageList(
+      (next) => this.transport.json<ListRunsResponse>({ method: "GET", path: paths.runs(), query: { ...query, cursor: next }, ...options }),
+      (page) => page.runs,
+      cursor,
+    );
   }
 
   /** Idempotent; the run ends with a `cancelled` event. */
@@ -41,4 +60,18 @@ export class Runs {
   wait(runId: string, options: { signal?: AbortSignal } = {}): Promise<RunResult> {
     return collectResult(runId, streamRunEvents(this.transport, runId, options));
   }
+}
+
+/** The wire form (seed 004 §4.2): lists as repeated parameters, metadata as `key:value`, instants as ISO 8601. */
+function listQuery(params: Omit<ListRunsParams, "cursor">): Record<string, string | number | readonly string[] | undefined> {
+  const instant = (value: Date | string | undefined) => (value instanceof Date ? value.toISOString() : value);
+  return {
+    status: typeof params.status === "string" ? [params.status] : params.status,
+    agentId: params.agentId,
+    sessionId: params.sessionId,
+    metadata: params.metadata && Object.entries(params.metadata).map(([key, value]) => `${key}:${value}`),
+    createdAfter: instant(params.createdAfter),
+    createdBefore: instant(params.createdBefore),
+    limit: params.limit,
+  };
 }

@@ -1,5 +1,6 @@
 import { AgentDefinition, AGENT_ID_PATTERN, ModelPricing } from "@agentd/protocol";
 import { z } from "zod";
+import { isCodeToolDefinition, type CodeToolDefinition } from "../tools/code.js";
 
 const ProviderModel = z.strictObject({
   id: z.string().min(1),
@@ -19,6 +20,38 @@ const Provider = z.strictObject({
   defaultModel: z.string().optional(),
 });
 
+/**
+ * One object with every field, checked by hand, rather than a union of the
+ * stdio and HTTP shapes: a failed union reports only "Invalid input", while
+ * this names the field that is wrong.
+ */
+const McpServer = z
+  .strictObject({
+    command: z.string().min(1, "command must not be empty").optional(),
+    args: z.array(z.string()).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    cwd: z.string().min(1).optional(),
+    url: z.url({ protocol: /^https?$/, error: "url must be an http:// or https:// URL" }).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+  })
+  .superRefine((server, context) => {
+    if ((server.command === undefined) === (server.url === undefined)) {
+      const which = server.command === undefined ? "needs" : "takes one of, not both:";
+      context.addIssue({
+        code: "custom",
+        message: `an MCP server ${which} "command" (a stdio server agentd starts) or "url" (a streamable HTTP server)`,
+      });
+      return;
+    }
+    const misplaced = server.url !== undefined ? (["args", "env", "cwd"] as const) : (["headers"] as const);
+    for (const key of misplaced) {
+      if (server[key] === undefined) continue;
+      const applies = key === "headers" ? 'servers with a "url"' : 'stdio servers (with a "command")';
+      context.addIssue({ code: "custom", path: [key], message: `"${key}" applies only to ${applies}` });
+    }
+  });
+
 /** Validates a config file; every problem names its field. */
 export const AgentdConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -28,4 +61,15 @@ export const AgentdConfigSchema = z.strictObject({
     .record(z.string().regex(AGENT_ID_PATTERN, "agent ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"), AgentDefinition)
     .optional(),
   localToolTimeoutMs: z.number().int().positive().optional(),
+  serverToolTimeoutMs: z.number().int().positive().optional(),
+  httpTools: z.strictObject({ allow: z.array(z.string()).optional() }).optional(),
+  tools: z
+    .array(z.custom<CodeToolDefinition>(isCodeToolDefinition, "each tool needs a name and an execute function (use defineTool)"))
+    .optional(),
+  mcpServers: z
+    .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/), McpServer, {
+      // zod reports a bad record key as "Invalid key in record"; say what a name may be.
+      error: (issue) => (issue.code === "invalid_key" ? "MCP server names match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" : undefined),
+    })
+    .optional(),
 });

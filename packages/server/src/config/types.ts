@@ -1,4 +1,5 @@
 import type { AgentDefinition, ModelPricing } from "@agentd/protocol";
+import type { CodeToolDefinition } from "../tools/code.js";
 
 export type ProviderType = "openai" | "openai-compatible" | "anthropic" | "mock";
 
@@ -36,6 +37,38 @@ export interface AgentdConfig {
   defaultModelId?: string;
   /** Named agents, addressable by `agentId`. */
   agents?: Record<string, AgentDefinition>;
+  /** Tools written in TypeScript (`defineTool`), usable as `{ "kind": "code", "name": ... }`. */
+  tools?: CodeToolDefinition[];
+  /** Outbound allowlist of HTTP tools: `host:port` or CIDR entries (plus AGENTD_HTTP_ALLOW). */
+  httpTools?: { allow?: string[] };
+  /** How long a server tool call may take, in milliseconds. @default 300_000 */
+  serverToolTimeoutMs?: number;
   /** How long a run waits for a local tool result, in milliseconds. @default 600_000 */
   localToolTimeoutMs?: number;
+  /** MCP servers whose tools agents may use (`{ kind: "mcp", server, tool }`), by name. */
+  mcpServers?: Record<string, McpServerConfig>;
 }
+
+/** An MCP server agentd starts itself and talks to over stdin/stdout. */
+export interface McpStdioServerConfig {
+  command: string;
+  args?: string[];
+  /** Added to a minimal environment (HOME, PATH, ...): agentd's own secrets are not passed on. */
+  env?: Record<string, string>;
+  /** Working directory of the process; relative paths resolve against agentd's. */
+  cwd?: string;
+  /** Per-call timeout in milliseconds; starting the server may take up to this or 60 s, whichever is longer. @default 60_000 */
+  timeoutMs?: number;
+}
+
+/** An MCP server reached over streamable HTTP. */
+export interface McpHttpServerConfig {
+  url: string;
+  /** Sent with every request, e.g. `Authorization`. */
+  headers?: Record<string, string>;
+  /** Per-call timeout in milliseconds; connecting may take up to this or 60 s, whichever is longer. @default 60_000 */
+  timeoutMs?: number;
+}
+
+/** `command` makes a stdio server, `url` a streamable HTTP one. */
+export type McpServerConfig = McpStdioServerConfig | McpHttpServerConfig;

@@ -1,6 +1,7 @@
 import type { AgentSpec, RunEvent, RunEventInput, Usage } from "@agentd/protocol";
 import type { LanguageModel } from "../models/types.js";
-import type { RunRecord } from "../store/types.js";
+import type { PendingToolCall, RunRecord } from "../store/types.js";
+import type { ToolSet } from "./toolset.js";
 
 /**
  * A run this process is responsible for: the in-memory copy of its record,
@@ -13,14 +14,28 @@ export class ActiveRun {
   cancelReason: string | undefined;
   /** True while a loop is executing this run (at most one at a time). */
   executing = false;
+  /** Work arrived while the loop was executing: run it again when it returns. */
+  wake = false;
   /** True once ending has begun: no second ending, no new work. */
   closing = false;
   /** True once the terminal event is queued: nothing more may be emitted. */
   finished = false;
-  deadlineTimer: NodeJS.Timeout | undefined;
   model: LanguageModel | undefined;
+  tools: ToolSet | undefined;
+  /** Server tool calls in flight, by toolUseId. */
+  readonly running = new Map<string, AbortController>();
+  readonly timers: { local?: NodeJS.Timeout; approval?: NodeJS.Timeout; wall?: NodeJS.Timeout } = {};
 
-  constructor(readonly record: RunRecord) {}
+  constructor(readonly record: RunRecord) {
+    // Checkpoints written before a field existed get its empty value.
+    const checkpoint = record.checkpoint;
+    checkpoint.callCounts ??= {};
+    checkpoint.callRepeats ??= {};
+    checkpoint.dependencies ??= {};
+    checkpoint.approvalDeadline ??= null;
+    checkpoint.outputRepairs ??= 0;
+    for (const call of checkpoint.pending) call.executor ??= "local";
+  }
 
   get id(): string {
     return this.record.id;
@@ -28,6 +43,10 @@ export class ActiveRun {
 
   get spec(): AgentSpec {
     return this.record.agentSpec;
+  }
+
+  get pending(): PendingToolCall[] {
+    return this.record.checkpoint.pending;
   }
 
   /** Stamps seq and time on an event; the caller queues it in the log. */
@@ -46,8 +65,14 @@ export class ActiveRun {
     return usage;
   }
 
-  clearDeadline(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+  clearTimers(): void {
+    for (const timer of Object.values(this.timers)) if (timer) clearTimeout(timer);
+    this.timers.local = this.timers.approval = this.timers.wall = undefined;
   }
 }
+
+export const isAnswered = (call: PendingToolCall): boolean => call.result !== undefined || call.error !== undefined;
+export const awaitsApproval = (call: PendingToolCall): boolean => call.approval === "pending";
+/** A local call the caller has been asked for (approved or needing no approval) and not yet answered. */
+export const awaitsLocalResult = (call: PendingToolCall): boolean =>
+  call.executor === "local" && !isAnswered(call) && !awaitsApproval(call);

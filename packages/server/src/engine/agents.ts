@@ -35,6 +35,10 @@ export function resolveAgentSpec(input: AgentSpecInput, agents: Record<string, A
   if (Object.keys(modelParams).length > 0) spec.modelParams = modelParams;
   const budgets = { ...agent.budgets, ...input.budgets };
   if (Object.keys(budgets).length > 0) spec.budgets = budgets;
+  const approval = { ...agent.approval, ...input.approval };
+  if (Object.keys(approval).length > 0) spec.approval = approval;
+  const outputSchema = input.outputSchema ?? agent.outputSchema;
+  if (outputSchema !== undefined) spec.outputSchema = outputSchema;
   if (Object.keys(metadata).length > 0) spec.metadata = metadata;
   return spec;
 }
@@ -62,14 +66,5 @@ export function assertUniqueToolNames(tools: ToolRef[]): void {
       });
     }
     seen.add(tool.name);
-  }
-}
-
-/** Server tools (http, mcp, code) are wired into the engine in issue #3; until then they answer 501. */
-export function assertToolKindsAvailable(tools: ToolRef[]): void {
-  for (const [index, tool] of tools.entries()) {
-    if (tool.kind !== "local") {
-      throw new AgentdError("not_implemented", `tools.${index}: tools of kind '${tool.kind}' are not implemented yet; use "local"`);
-    }
   }
 }

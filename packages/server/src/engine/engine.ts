@@ -1,46 +1,65 @@
-import { DEFAULT_MAX_TOOL_TURNS, type ChatMessage, type ResultSubtype, type RunEventInput, type RunStatus } from "@agentd/protocol";
+import {
+  DEFAULT_MAX_TOOL_TURNS,
+  type ApprovalDecision,
+  type ChatMessage,
+  type ResultSubtype,
+  type RunEventInput,
+  type RunStatus,
+} from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import type { EventLog } from "../events/log.js";
 import type { Logger } from "../logger.js";
 import { costUsd } from "../models/cost.js";
 import { ModelError, type ModelRegistry } from "../models/types.js";
 import type { RunQueue } from "../queue/types.js";
-import type { RunRecord, Store } from "../store/types.js";
-import { ActiveRun } from "./active-run.js";
+import type { RunPatch, RunRecord, Store } from "../store/types.js";
+import { ActiveRun, awaitsApproval, awaitsLocalResult, isAnswered } from "./active-run.js";
+import { armDeadlines, approvalTimeoutMs } from "./deadlines.js";
+import { checkOutput, repairPrompt } from "./output.js";
 import { runModelStep } from "./step.js";
+import { dispatchCall, dispatchTurn, planTurn, restartOrphans, type TurnHooks } from "./tool-calls.js";
+import { ToolSet, type ToolResolvers } from "./toolset.js";
 
 export interface EngineOptions {
   store: Store;
   log: EventLog;
   queue: RunQueue;
   models: ModelRegistry;
+  tools: ToolResolvers;
   logger: Logger;
   /** How long a run waits for a local tool result, in milliseconds. */
   localToolTimeoutMs: number;
+  /** How long a server tool call may take, in milliseconds. */
+  serverToolTimeoutMs: number;
+  /** A session's run ended and freed it: its next queued run may start. */
+  sessionReleased(workspaceId: string, sessionId: string): Promise<void>;
 }
 
 export type ToolResultOutcome = "accepted" | "ignored";
 
 /**
- * The agent loop (DESIGN.md "Runtime"): model step → local tool calls (pause
- * until every call of the turn has a result) → repeat, until the model
- * answers without tool calls, the tool-turn budget is spent, or the run is
- * cancelled. Each step's outcome is checkpointed with its events, so a run
- * can continue from the last completed step after a restart.
+ * The agent loop (DESIGN.md "Runtime"): model step → tool calls (server tools
+ * run here, concurrently; local tools and approvals pause the run until every
+ * call of the turn has an answer) → repeat, until the model answers without
+ * tool calls, a budget or guard ends the run, or it is cancelled. Each step's
+ * outcome is checkpointed with its events, so a run continues from its last
+ * completed step after a restart.
  */
 export class RunEngine {
   private readonly runs = new Map<string, ActiveRun>();
   private readonly loops = new Set<Promise<void>>();
   /** Set by close(): loops stop where they are and leave their runs resumable. */
   private stopping = false;
+  private readonly hooks: TurnHooks;
 
   constructor(private readonly options: EngineOptions) {
     options.queue.process((runId) => this.execute(runId), { concurrency: 10_000 });
-  }
-
-  /** Runs this process is responsible for right now. */
-  get activeCount(): number {
-    return this.runs.size;
+    this.hooks = {
+      emit: this.emit,
+      settled: (run) => this.settled(run),
+      localToolTimeoutMs: options.localToolTimeoutMs,
+      serverToolTimeoutMs: options.serverToolTimeoutMs,
+    };
   }
 
   /** The in-memory record of a run this process is executing, if any. */
@@ -62,12 +81,16 @@ export class RunEngine {
       const run = new ActiveRun(record);
       this.runs.set(record.id, run);
       if (record.status === "paused") {
-        this.armDeadline(run);
+        this.armTimers(run);
         continue;
       }
       if (record.status === "running") {
         record.checkpoint.attempt += 1;
-        this.emit(run, { type: "run_resumed", attempt: record.checkpoint.attempt, reason: "agentd restarted while the run was in progress" });
+        this.emit(run, {
+          type: "run_resumed",
+          attempt: record.checkpoint.attempt,
+          reason: "agentd restarted while the run was in progress",
+        });
         this.options.log.patchRun(record.id, { checkpoint: record.checkpoint });
       }
       this.options.queue.enqueue(record.id);
@@ -76,15 +99,15 @@ export class RunEngine {
   }
 
   async cancel(record: RunRecord, reason: string | undefined): Promise<void> {
+    // A session's queued run is in no engine yet: take charge of it to end it.
+    if (!this.runs.has(record.id) && record.status === "queued" && record.sessionId !== null)
+      this.runs.set(record.id, new ActiveRun(record));
     const run = this.runs.get(record.id);
     if (!run || run.closing) return; // already terminal: cancel is idempotent
     if (run.cancelReason !== undefined) return this.options.log.flush();
     run.cancelReason = reason ?? "cancelled by request";
-    if (run.executing) {
-      run.abort.abort();
-    } else {
-      await this.finishCancelled(run);
-    }
+    if (run.executing) run.abort.abort();
+    else await this.finishCancelled(run);
     // The caller's 200 means the cancel is durable when no loop is running;
     // a running loop writes `cancelled` as soon as the model call stops.
     return this.options.log.flush();
@@ -92,26 +115,49 @@ export class RunEngine {
 
   /** Seed 004 §8: a result for one pending local tool call. */
   async submitToolResult(record: RunRecord, toolUseId: string, outcome: { result?: string; error?: string }): Promise<ToolResultOutcome> {
-    const run = this.runs.get(record.id);
-    if (!run || run.closing) {
-      // §9: results racing a cancel are accepted and ignored.
-      if (record.status === "cancelled" || run?.record.status === "cancelled") return "ignored";
-      throw new AgentdError("run_terminal", `run ${record.id} has already finished (${run?.record.status ?? record.status})`);
-    }
-    if (run.cancelReason !== undefined) return "ignored";
-    const call = run.record.checkpoint.pending.find((pending) => pending.toolUseId === toolUseId);
-    if (!call || call.result !== undefined || call.error !== undefined) {
-      throw new AgentdError("unknown_tool_use", `no pending tool call ${toolUseId} in run ${record.id}`, {
-        hint: call ? "This tool call already has a result." : "The toolUseId comes from a local_tool_call event of this run.",
+    const run = this.liveRun(record, { ignoreCancelled: true });
+    if (!run) return "ignored";
+    const call = run.pending.find((pending) => pending.toolUseId === toolUseId);
+    if (!call || !awaitsLocalResult(call)) {
+      throw new AgentdError("unknown_tool_use", `no pending local tool call ${toolUseId} in run ${record.id}`, {
+        hint: call
+          ? "This tool call already has a result, or waits for approval first."
+          : "The toolUseId comes from a local_tool_call event of this run.",
       });
     }
     if (outcome.error !== undefined) call.error = outcome.error;
     else call.result = outcome.result ?? "";
-    this.emit(run, { type: "local_tool_result_in", toolUseId, ...(outcome.error !== undefined ? { error: outcome.error } : { result: call.result! }) });
+    this.emit(run, {
+      type: "local_tool_result_in",
+      toolUseId,
+      ...(outcome.error !== undefined ? { error: outcome.error } : { result: call.result! }),
+    });
+    if (!run.pending.some(awaitsLocalResult)) run.record.checkpoint.pendingDeadline = null;
     this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
     await this.options.log.flush();
-    if (!run.executing && !run.closing && allAnswered(run)) this.options.queue.enqueue(run.id);
+    this.settled(run);
     return "accepted";
+  }
+
+  /** Decisions on calls waiting for approval (`POST /continue`); all or nothing. */
+  async continueRun(record: RunRecord, decisions: ApprovalDecision[]): Promise<void> {
+    const run = this.liveRun(record, { ignoreCancelled: false })!;
+    const seen = new Set<string>();
+    for (const decision of decisions) {
+      const call = run.pending.find((pending) => pending.toolUseId === decision.toolUseId);
+      if (!call || !awaitsApproval(call) || seen.has(decision.toolUseId)) {
+        throw new AgentdError("unknown_tool_use", `no tool call ${decision.toolUseId} waiting for approval in run ${record.id}`, {
+          hint: call ? "This call was already decided." : "The toolUseId comes from an approval_required event of this run.",
+        });
+      }
+      seen.add(decision.toolUseId);
+    }
+    // A run paused before a restart has not resolved its tools in this process yet.
+    run.tools ??= await ToolSet.resolve(run.spec.tools ?? [], this.options.tools);
+    for (const decision of decisions) this.decide(run, decision);
+    this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
+    await this.options.log.flush();
+    this.settled(run);
   }
 
   /**
@@ -122,7 +168,7 @@ export class RunEngine {
   async close(): Promise<void> {
     this.stopping = true;
     for (const run of this.runs.values()) {
-      run.clearDeadline();
+      run.clearTimers();
       run.abort.abort();
     }
     await Promise.allSettled([...this.loops]);
@@ -134,16 +180,26 @@ export class RunEngine {
 
   private execute(runId: string): Promise<void> {
     const run = this.runs.get(runId);
-    if (!run || run.closing || run.executing || this.stopping) return Promise.resolve();
+    if (!run || run.closing || this.stopping) return Promise.resolve();
+    if (run.executing) {
+      run.wake = true;
+      return Promise.resolve();
+    }
     run.executing = true;
     const loop = this.loop(run)
       .catch((error: unknown) => {
         if (this.stopping) return;
-        return this.failUnexpected(run, error).catch((failure: unknown) => this.options.logger.error({ err: failure, runId }, "could not end the run"));
+        return this.failUnexpected(run, error).catch((failure: unknown) =>
+          this.options.logger.error({ err: failure, runId }, "could not end the run"),
+        );
       })
       .finally(() => {
         run.executing = false;
         this.loops.delete(loop);
+        if (run.wake && !run.closing && !this.stopping) {
+          run.wake = false;
+          this.options.queue.enqueue(run.id);
+        }
       });
     this.loops.add(loop);
     return loop;
@@ -163,16 +219,29 @@ export class RunEngine {
         ...(record.sessionId ? { sessionId: record.sessionId } : {}),
       });
     }
+    if (!run.tools) {
+      try {
+        run.tools = await ToolSet.resolve(run.spec.tools ?? [], this.options.tools);
+      } catch (error) {
+        if (this.stopping) return;
+        return this.finish(run, "error_tool_unavailable", { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
     if (record.status !== "running") {
       record.startedAt ??= new Date().toISOString();
       this.setStatus(run, "running", { startedAt: record.startedAt });
     }
+    this.armTimers(run);
     const maxToolTurns = run.spec.budgets?.maxToolTurns ?? DEFAULT_MAX_TOOL_TURNS;
 
     for (;;) {
       if (checkpoint.pending.length > 0) {
-        if (!allAnswered(run)) return this.pause(run);
-        run.clearDeadline();
+        restartOrphans(run, this.hooks);
+        if (!checkpoint.pending.every(isAnswered)) {
+          if (run.running.size === 0) this.pause(run);
+          else if (record.status !== "running") this.setStatus(run, "running", { checkpoint });
+          return;
+        }
         for (const call of checkpoint.pending) {
           checkpoint.messages.push({
             role: "tool",
@@ -183,6 +252,7 @@ export class RunEngine {
         }
         checkpoint.pending = [];
         checkpoint.pendingDeadline = null;
+        checkpoint.approvalDeadline = null;
         if (record.status !== "running") this.setStatus(run, "running");
       }
 
@@ -190,63 +260,116 @@ export class RunEngine {
       try {
         step = await runModelStep(run, this.emit);
       } catch (error) {
-        if (this.stopping) return;
+        if (this.stopping || run.closing) return;
         if (run.cancelReason !== undefined) return this.finishCancelled(run);
         if (error instanceof ModelError) return this.finish(run, "error_model", { error: error.message });
         throw error;
       }
-      if (this.stopping) return;
+      if (this.stopping || run.closing) return;
       if (run.cancelReason !== undefined) return this.finishCancelled(run);
 
-      const cost = costUsd(run.model.info, step.usage);
-      const usage = run.addUsage(step.usage.inputTokens, step.usage.outputTokens, cost);
-      checkpoint.messages.push({ role: "assistant", content: step.text, ...(step.toolCalls.length > 0 ? { toolCalls: step.toolCalls } : {}) });
-      this.emit(run, { type: "assistant_message", text: step.text, toolCalls: step.toolCalls, usage: { ...usage }, durationMs: step.durationMs });
+      const usage = run.addUsage(step.usage.inputTokens, step.usage.outputTokens, costUsd(run.model.info, step.usage));
+      checkpoint.messages.push({
+        role: "assistant",
+        content: step.text,
+        ...(step.toolCalls.length > 0 ? { toolCalls: step.toolCalls } : {}),
+      });
+      this.emit(run, {
+        type: "assistant_message",
+        text: step.text,
+        toolCalls: step.toolCalls,
+        usage: { ...usage },
+        durationMs: step.durationMs,
+      });
 
-      if (step.toolCalls.length === 0) return this.finish(run, "success", { text: step.text });
+      if (step.toolCalls.length === 0) {
+        const schema = run.spec.outputSchema;
+        if (!schema) return this.finish(run, "success", { text: step.text });
+        const checked = checkOutput(schema, step.text);
+        if (checked.ok) return this.finish(run, "success", { text: checked.text, output: checked.output });
+        if (checkpoint.outputRepairs! >= 1) {
+          return this.finish(run, "error_output_schema", { error: "the answer did not match the output schema", issues: checked.issues });
+        }
+        checkpoint.outputRepairs! += 1;
+        checkpoint.messages.push({ role: "user", content: repairPrompt(checked.issues) });
+        this.options.log.patchRun(record.id, { checkpoint, usage });
+        continue;
+      }
       if (checkpoint.toolTurns >= maxToolTurns) {
-        return this.finish(run, "error_max_tool_turns", { error: `the model asked for tools after ${maxToolTurns} tool turns (budgets.maxToolTurns)` });
+        return this.finish(run, "error_max_tool_turns", {
+          error: `the model asked for tools after ${maxToolTurns} tool turns (budgets.maxToolTurns)`,
+        });
       }
       checkpoint.toolTurns += 1;
-      this.requestLocalTools(run, step.toolCalls);
+      const plan = planTurn(run, step.toolCalls);
+      if (plan.loop) {
+        const { call, repeats } = plan.loop;
+        this.emit(run, { type: "loop_detected", name: call.name, args: call.args, repeats });
+        return this.finish(run, "error_loop_detected", {
+          error: `the model called '${call.name}' with the same arguments ${repeats} times (budgets.loopGuard)`,
+        });
+      }
+      dispatchTurn(run, this.hooks, approvalTimeoutMs(run.spec));
       this.options.log.patchRun(record.id, { checkpoint, usage });
     }
   }
 
-  private requestLocalTools(run: ActiveRun, calls: RunRecord["checkpoint"]["pending"]): void {
-    const known = new Set((run.spec.tools ?? []).map((tool) => tool.name));
-    const checkpoint = run.record.checkpoint;
-    checkpoint.pendingDeadline = Date.now() + this.options.localToolTimeoutMs;
-    checkpoint.pending = calls.map((call) =>
-      known.has(call.name) ? { ...call } : { ...call, error: `unknown tool '${call.name}': this agent has no tool of that name` },
-    );
-    for (const call of checkpoint.pending) {
-      if (call.error !== undefined) continue;
-      this.emit(run, { type: "local_tool_call", toolUseId: call.toolUseId, name: call.name, args: call.args, timeoutMs: this.options.localToolTimeoutMs });
+  private decide(run: ActiveRun, decision: ApprovalDecision): void {
+    const call = run.pending.find((pending) => pending.toolUseId === decision.toolUseId)!;
+    this.emit(run, {
+      type: "approval_decided",
+      toolUseId: call.toolUseId,
+      approved: decision.approved,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+    });
+    if (decision.approved) {
+      call.approval = "approved";
+      dispatchCall(run, call, this.hooks);
+    } else {
+      call.approval = "rejected";
+      call.error = `the call was rejected by a human${decision.reason ? `: ${decision.reason}` : ""}`;
     }
+    if (!run.pending.some(awaitsApproval)) run.record.checkpoint.approvalDeadline = null;
+  }
+
+  /** Something of the turn was answered: go on if it is complete, else show whether the run waits on the outside. */
+  private settled(run: ActiveRun): void {
+    if (run.closing || this.stopping) return;
+    if (run.pending.every(isAnswered)) {
+      this.execute(run.id);
+      return;
+    }
+    if (run.executing) return;
+    if (run.running.size === 0) this.pause(run);
+    else if (run.record.status !== "running") this.setStatus(run, "running", { checkpoint: run.record.checkpoint });
+    else this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
   }
 
   private pause(run: ActiveRun): void {
     this.setStatus(run, "paused", { checkpoint: run.record.checkpoint });
-    this.armDeadline(run);
+    this.armTimers(run);
   }
 
-  private armDeadline(run: ActiveRun): void {
-    const deadline = run.record.checkpoint.pendingDeadline;
-    if (deadline === null) return;
-    run.clearDeadline();
-    run.deadlineTimer = setTimeout(() => {
-      if (run.closing || run.executing || allAnswered(run)) return;
-      const waiting = run.record.checkpoint.pending.filter((call) => call.result === undefined && call.error === undefined);
-      const names = waiting.map((call) => `${call.name} (${call.toolUseId})`).join(", ");
-      void this.finish(run, "error_local_tool_timeout", { error: `no result for local tool call ${names} within ${this.options.localToolTimeoutMs} ms` });
-    }, Math.max(0, deadline - Date.now()));
-    run.deadlineTimer.unref();
+  private armTimers(run: ActiveRun): void {
+    armDeadlines(run, {
+      localToolTimeoutMs: this.options.localToolTimeoutMs,
+      expired: (subtype, error) => void this.finish(run, subtype, { error }),
+      rejectApprovals: (reason) => {
+        for (const call of run.pending.filter(awaitsApproval)) this.decide(run, { toolUseId: call.toolUseId, approved: false, reason });
+        this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
+        this.settled(run);
+      },
+      cancel: (reason) => void this.cancel(run.record, reason),
+    });
   }
 
   // --- endings ---------------------------------------------------------------
 
-  private finish(run: ActiveRun, subtype: ResultSubtype, outcome: { text?: string; error?: string }): Promise<void> {
+  private finish(
+    run: ActiveRun,
+    subtype: ResultSubtype,
+    outcome: { text?: string; output?: unknown; error?: string; issues?: Array<{ path: string; message: string }> },
+  ): Promise<void> {
     return this.end(run, subtype === "success" ? "completed" : "failed", (endedAt) => {
       const record = run.record;
       const durationMs = Date.parse(endedAt) - Date.parse(record.startedAt ?? record.createdAt);
@@ -274,7 +397,8 @@ export class RunEngine {
   ): Promise<void> {
     if (run.closing || this.stopping) return;
     run.closing = true;
-    run.clearDeadline();
+    run.clearTimers();
+    if (!run.abort.signal.aborted) run.abort.abort(); // stops server tools still running
     const record = run.record;
     const session = record.sessionId ? await this.options.store.getSession(record.workspaceId, record.sessionId) : undefined;
     if (this.stopping) return; // left as it was: the next start resumes it
@@ -284,13 +408,16 @@ export class RunEngine {
     Object.assign(record, fields, { status });
     record.checkpoint.pending = [];
     record.checkpoint.pendingDeadline = null;
+    record.checkpoint.approvalDeadline = null;
     this.options.log.patchRun(record.id, { ...fields, status, usage: record.usage, checkpoint: record.checkpoint });
-    if (session) {
-      const lastUsedAt = endedAt;
-      const messages = status === "completed" ? [...session.messages, ...newTurns(record)] : undefined;
-      this.options.log.patchSession(session.id, { activeRunId: null, lastUsedAt, ...(messages ? { messages } : {}) });
-    }
     this.runs.delete(record.id);
+    // A queued run of a session never held it: nothing to release.
+    if (session && session.activeRunId === record.id) {
+      const messages = status === "completed" ? [...session.messages, ...newTurns(record)] : undefined;
+      this.options.log.patchSession(session.id, { activeRunId: null, lastUsedAt: endedAt, ...(messages ? { messages } : {}) });
+      await this.options.log.flush().catch(() => undefined);
+      await this.options.sessionReleased(record.workspaceId, session.id);
+    }
   }
 
   private failUnexpected(run: ActiveRun, error: unknown): Promise<void> {
@@ -298,7 +425,17 @@ export class RunEngine {
     return this.finish(run, "error_internal", { error: "internal error in agentd; see the server log for this run id" });
   }
 
-  private setStatus(run: ActiveRun, status: RunStatus, extra: Parameters<EventLog["patchRun"]>[1] = {}): void {
+  /** The run if it can still take input; throws run_terminal (or returns undefined for a cancelled one, when asked to). */
+  private liveRun(record: RunRecord, options: { ignoreCancelled: boolean }): ActiveRun | undefined {
+    const run = this.runs.get(record.id);
+    const cancelled = record.status === "cancelled" || run?.record.status === "cancelled" || run?.cancelReason !== undefined;
+    if (run && !run.closing && run.cancelReason === undefined) return run;
+    // §9: results racing a cancel are accepted and ignored.
+    if (cancelled && options.ignoreCancelled) return undefined;
+    throw new AgentdError("run_terminal", `run ${record.id} has already finished (${run?.record.status ?? record.status})`);
+  }
+
+  private setStatus(run: ActiveRun, status: RunStatus, extra: RunPatch = {}): void {
     run.record.status = status;
     this.options.log.patchRun(run.id, { status, ...extra });
   }
@@ -317,8 +454,4 @@ function newTurns(record: RunRecord): ChatMessage[] {
   }
   turns.push({ role: "assistant", content: record.text ?? "" });
   return turns;
-}
-
-function allAnswered(run: ActiveRun): boolean {
-  return run.record.checkpoint.pending.every((call) => call.result !== undefined || call.error !== undefined);
 }

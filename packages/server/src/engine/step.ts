@@ -2,6 +2,7 @@ import type { ToolCall } from "@agentd/protocol";
 import type { ModelTool, ModelUsage } from "../models/types.js";
 import type { ActiveRun } from "./active-run.js";
 import type { Emit } from "./emit.js";
+import { outputInstructions } from "./output.js";
 
 export interface StepResult {
   text: string;
@@ -15,17 +16,13 @@ export async function runModelStep(run: ActiveRun, emit: Emit): Promise<StepResu
   const model = run.model!;
   const started = performance.now();
   const spec = run.spec;
-  const tools: ModelTool[] = (spec.tools ?? []).map((tool) => ({
-    name: tool.name,
-    description: tool.description ?? "",
-    parameters: tool.parameters ?? { type: "object", properties: {} },
-  }));
+  const tools: ModelTool[] = run.tools?.forModel() ?? [];
   let text = "";
   const toolCalls: ToolCall[] = [];
   let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   const deltas = new DeltaBuffer(run, emit);
   const stream = model.stream({
-    system: spec.systemPrompt ?? "",
+    system: (spec.systemPrompt ?? "") + (spec.outputSchema ? outputInstructions(spec.outputSchema) : ""),
     messages: run.record.checkpoint.messages,
     tools,
     params: spec.modelParams ?? {},

@@ -1,7 +1,8 @@
-import { CancelRunRequest, CreateRunRequest, LAST_SEQ_QUERY, ToolResultRequest, headers } from "@agentd/protocol";
+import { CancelRunRequest, ContinueRunRequest, CreateRunRequest, LAST_SEQ_QUERY, ListRunsQuery, ToolResultRequest, headers } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import { parseCursor, streamRun } from "../events/stream.js";
 import { parseJson } from "../http/body.js";
+import { parseQuery } from "../http/query.js";
 import { json, workspaceOf, type Middleware } from "../http/context.js";
 import type { Router } from "../http/router.js";
 import type { AppDeps } from "./deps.js";
@@ -14,9 +15,9 @@ export function runRoutes(router: Router, base: string, authenticate: Middleware
     return json(202, await runs.create(workspaceOf(ctx), body));
   });
 
-  router.on("GET", `${base}/agent-runs`, authenticate, () => {
-    throw new AgentdError("not_implemented", "listing runs is not implemented yet; fetch a run by id with GET /agent-runs/{runId}");
-  });
+  router.on("GET", `${base}/agent-runs`, authenticate, async (ctx) =>
+    json(200, await runs.list(workspaceOf(ctx), parseQuery(ctx.url.searchParams, ListRunsQuery))),
+  );
 
   router.on("GET", `${base}/agent-runs/:runId`, authenticate, async (ctx) => json(200, await runs.snapshot(workspaceOf(ctx), ctx.params.runId!)));
 
@@ -31,6 +32,12 @@ export function runRoutes(router: Router, base: string, authenticate: Middleware
     const outcome = body.error !== undefined ? { error: body.error } : { result: body.result ?? "" };
     const status = await runs.submitToolResult(workspaceOf(ctx), ctx.params.runId!, body.toolUseId, outcome);
     return json(200, { ok: true, ...(status === "ignored" ? { ignored: true } : {}) });
+  });
+
+  router.on("POST", `${base}/agent-runs/:runId/continue`, authenticate, async (ctx) => {
+    const body = await parseJson(ctx, ContinueRunRequest, limits.maxBodyBytes);
+    await runs.continue(workspaceOf(ctx), ctx.params.runId!, body.approvals);
+    return json(200, { ok: true });
   });
 
   router.on("POST", `${base}/agent-runs/:runId/cancel`, authenticate, async (ctx) => {

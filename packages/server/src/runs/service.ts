@@ -1,24 +1,35 @@
 import {
+  type ApprovalDecision,
   paths,
   TERMINAL_RUN_STATUSES,
   type AgentSpec,
   type ChatMessage,
   type CreateRunRequest,
   type CreateRunResponse,
+  type ListRunsQuery,
+  type ListRunsResponse,
   type Metadata,
   type RunSnapshot,
   type SessionMessageRequest,
+  type ToolCall,
 } from "@agentd/protocol";
-import { resolveAgentSpec, assertUniqueToolNames, assertToolKindsAvailable } from "../engine/agents.js";
+import { resolveAgentSpec, assertUniqueToolNames } from "../engine/agents.js";
 import type { RunEngine } from "../engine/engine.js";
 import type { EventLog } from "../events/log.js";
-import { notFound } from "../errors.js";
+import { AgentdError, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ConversationMessage, ModelRegistry } from "../models/types.js";
-import type { RunRecord, SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
+import type { PendingToolCall, RunRecord, SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
+import { awaitsApproval, awaitsLocalResult } from "../engine/active-run.js";
 import type { AgentdConfig } from "../config/types.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import type { ServerTools } from "../tools/resolvers.js";
+import type { SessionHandoff } from "../sessions/handoff.js";
+import { assertCompilable } from "../engine/schema-check.js";
 
 export interface RunServiceDeps {
+  tools: ServerTools;
+  handoff: SessionHandoff;
   store: Store;
   log: EventLog;
   engine: RunEngine;
@@ -31,10 +42,10 @@ export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
   async create(workspace: WorkspaceRecord, body: CreateRunRequest): Promise<CreateRunResponse> {
-    const { prompt, messages, ...specInput } = body;
+    const { prompt, messages, dependencies, ...specInput } = body;
     const spec = this.resolveSpec(specInput);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
-    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null);
+    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {});
     this.deps.log.insertRun(record);
     await this.deps.log.flush();
     this.deps.engine.submit(record);
@@ -45,20 +56,42 @@ export class RunService {
   async createInSession(workspace: WorkspaceRecord, session: SessionRecord, body: SessionMessageRequest): Promise<CreateRunResponse> {
     const base = session.agentSpec;
     const spec: AgentSpec = { ...base, ...(body.tools ? { tools: body.tools } : {}), ...(body.modelParams ? { modelParams: { ...base.modelParams, ...body.modelParams } } : {}) };
-    if (body.tools) assertUniqueToolNames(spec.tools ?? []);
+    if (body.tools) {
+      assertUniqueToolNames(spec.tools ?? []);
+      this.deps.tools.validate(spec.tools ?? []);
+    }
     const metadata: Metadata = { ...session.metadata, ...body.metadata };
-    const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id);
-    await this.deps.store.insertRun(record, { claimSession: session.id });
+    const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id, body.dependencies ?? {});
+    const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
+    try {
+      await this.deps.store.insertRun(record, { claimSession: session.id });
+    } catch (error) {
+      if (!(error instanceof AgentdError && error.code === "session_busy" && body.onBusy === "enqueue")) throw error;
+      // Queued: it waits in the store, unclaimed, until the session hands over to it.
+      this.deps.log.insertRun(record);
+      await this.deps.log.flush();
+      await this.deps.handoff.next(workspace.id, session.id);
+      return created;
+    }
     this.deps.log.tails.track(record.id, workspace.id);
     this.deps.engine.submit(record);
-    return { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
+    return created;
   }
 
   /** Resolves agent and model now, so a bad spec is a 400 before anything runs. */
   resolveSpec(input: Omit<AgentSpec, never>): AgentSpec {
     assertUniqueToolNames(input.tools ?? []);
-    assertToolKindsAvailable(input.tools ?? []);
     const spec = resolveAgentSpec(input, this.deps.config.agents ?? {});
+    this.deps.tools.validate(spec.tools ?? []);
+    if (spec.outputSchema) {
+      try {
+        assertCompilable(spec.outputSchema);
+      } catch (error) {
+        throw new AgentdError("invalid_request", `outputSchema: not a valid JSON Schema: ${(error as Error).message}`, {
+          issues: [{ path: "outputSchema", message: (error as Error).message }],
+        });
+      }
+    }
     spec.modelId = this.deps.models.resolve(spec.modelId).id;
     return spec;
   }
@@ -87,8 +120,31 @@ export class RunService {
     return toSnapshot(workspace, await this.get(workspace, runId));
   }
 
+  /** One page of the workspace's runs, newest first; `query` is already validated (ListRunsQuery). */
+  async list(workspace: WorkspaceRecord, query: ListRunsQuery): Promise<ListRunsResponse> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const filter = {
+      ...(query.status ? { statuses: query.status } : {}),
+      ...(query.agentId !== undefined ? { agentId: query.agentId } : {}),
+      ...(query.sessionId !== undefined ? { sessionId: query.sessionId } : {}),
+      ...(query.metadata ? { metadata: query.metadata } : {}),
+      ...(query.createdAfter !== undefined ? { createdAfter: query.createdAfter } : {}),
+      ...(query.createdBefore !== undefined ? { createdBefore: query.createdBefore } : {}),
+    };
+    // One row more than the page says whether another page exists, so the
+    // last page says `nextCursor: null` instead of sending clients after an empty one.
+    const rows = await this.deps.store.listRuns(workspace.id, filter, { limit: query.limit + 1, ...(after ? { after } : {}) });
+    const runs = rows.slice(0, query.limit);
+    const last = runs.at(-1);
+    return { runs: runs.map((run) => toSnapshot(workspace, run)), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
   async submitToolResult(workspace: WorkspaceRecord, runId: string, toolUseId: string, outcome: { result?: string; error?: string }) {
     return this.deps.engine.submitToolResult(await this.get(workspace, runId), toolUseId, outcome);
+  }
+
+  async continue(workspace: WorkspaceRecord, runId: string, decisions: ApprovalDecision[]): Promise<void> {
+    await this.deps.engine.continueRun(await this.get(workspace, runId), decisions);
   }
 
   async cancel(workspace: WorkspaceRecord, runId: string, reason?: string): Promise<void> {
@@ -103,6 +159,7 @@ function newRunRecord(
   history: ChatMessage[],
   input: ChatMessage[],
   sessionId: string | null,
+  dependencies: Record<string, unknown>,
 ): RunRecord {
   const messages: ConversationMessage[] = [...history, ...input].map((message) => ({ role: message.role, content: message.content }));
   return {
@@ -114,7 +171,7 @@ function newRunRecord(
     status: "queued",
     agentSpec: spec,
     metadata,
-    checkpoint: { messages, toolTurns: 0, pending: [], pendingDeadline: null, inputStart: history.length, attempt: 1 },
+    checkpoint: { messages, toolTurns: 0, pending: [], pendingDeadline: null, inputStart: history.length, attempt: 1, dependencies },
     text: null,
     subtype: null,
     error: null,
@@ -144,13 +201,24 @@ export function toSnapshot(workspace: WorkspaceRecord, run: RunRecord): RunSnaps
     subtype: run.subtype,
     error: run.error,
     usage: run.usage,
-    pendingToolCalls: run.checkpoint.pending
-      .filter((call) => call.result === undefined && call.error === undefined)
-      .map(({ toolUseId, name, args }) => ({ toolUseId, name, args })),
+    ...(run.status === "completed" && run.agentSpec.outputSchema && run.text !== null ? { output: parseOutput(run.text) } : {}),
+    pendingToolCalls: run.checkpoint.pending.filter(awaitsLocalResult).map(asToolCall),
+    pendingApprovals: run.checkpoint.pending.filter(awaitsApproval).map(asToolCall),
     lastSeq: run.lastSeq,
     streamUrl: streamUrl(workspace, run.id),
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
   };
+}
+
+const asToolCall = ({ toolUseId, name, args }: PendingToolCall): ToolCall => ({ toolUseId, name, args });
+
+/** A completed structured-output run stores its validated JSON as its text. */
+function parseOutput(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -4,6 +4,7 @@ import type { EventLog } from "../events/log.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { RunService } from "../runs/service.js";
+import type { SessionHandoff } from "./handoff.js";
 import type { SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
 
 /** Conversations (seed 004 §6): history carried across runs, one run at a time. */
@@ -13,6 +14,7 @@ export class SessionService {
     private readonly runs: RunService,
     private readonly engine: RunEngine,
     private readonly log: EventLog,
+    private readonly handoff: SessionHandoff,
   ) {}
 
   async create(workspace: WorkspaceRecord, body: CreateSessionRequest): Promise<CreateSessionResponse> {
@@ -43,7 +45,8 @@ export class SessionService {
 
   async info(workspace: WorkspaceRecord, sessionId: string): Promise<SessionInfo> {
     const { workspaceId: _workspaceId, ...info } = await this.get(workspace, sessionId);
-    return info;
+    const queued = await this.handoff.queued(workspace.id, sessionId);
+    return { ...info, queuedRunIds: queued.map((run) => run.id) };
   }
 
   /** Ends the session and cancels its in-flight run. Idempotent. */
@@ -56,6 +59,7 @@ export class SessionService {
       const run = await this.store.getRun(workspace.id, session.activeRunId);
       if (run) await this.engine.cancel(run, "session ended");
     }
+    for (const run of await this.handoff.queued(workspace.id, session.id)) await this.engine.cancel(run, "session ended");
     await this.log.flush();
   }
 }

@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { PostgresStore } from "./postgres/index.js";
 import { SqliteStore } from "./sqlite/index.js";
 import type { Store } from "./types.js";
 
@@ -8,10 +9,24 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** Keep everything in memory (tests, demos); nothing survives the process. @default false */
   memory?: boolean;
+  /**
+   * A PostgreSQL connection string (`postgres://user@host:5432/db`): selects
+   * the PostgreSQL store, and `dataDir` and `memory` are not used.
+   * @default undefined (the embedded SQLite store)
+   */
+  databaseUrl?: string;
+  /** PostgreSQL only: schema holding agentd's tables. @default "agentd" */
+  schema?: string;
+  /** PostgreSQL only: most connections held open. @default 10 */
+  poolSize?: number;
 }
 
-/** The embedded store: `<dataDir>/agentd.db`, or an in-memory database. */
+/** PostgreSQL when `databaseUrl` is set; else the embedded store: `<dataDir>/agentd.db`, or an in-memory database. */
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  if (options.databaseUrl !== undefined) {
+    const { databaseUrl, schema, poolSize } = options;
+    return PostgresStore.open({ databaseUrl, schema, poolSize });
+  }
   if (options.memory === true) return new SqliteStore(":memory:");
   const dataDir = options.dataDir ?? ".agentd";
   await mkdir(dataDir, { recursive: true });

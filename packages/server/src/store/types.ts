@@ -28,8 +28,12 @@ export interface ApiKeyRecord {
   revokedAt: string | null;
 }
 
-/** A local tool call waiting for (or holding) its result. */
+/** A tool call of the current turn, waiting for (or holding) its result. */
 export interface PendingToolCall extends ToolCall {
+  /** `local`: the caller answers it; `server`: agentd runs it. */
+  executor: "local" | "server";
+  /** Set when the tool requires approval: `pending` until decided. */
+  approval?: "pending" | "approved" | "rejected";
   result?: string;
   error?: string;
 }
@@ -45,8 +49,18 @@ export interface RunCheckpoint {
   toolTurns: number;
   /** Calls of the current turn waiting for results (run is `paused`). */
   pending: PendingToolCall[];
-  /** When waiting for local tools stops, epoch milliseconds. */
+  /** When waiting for local tool results stops, epoch milliseconds. */
   pendingDeadline: number | null;
+  /** When waiting for approvals stops (then the approval policy applies), epoch milliseconds. */
+  approvalDeadline?: number | null;
+  /** The run's `dependencies`, for server tools; never shown to the model. */
+  dependencies?: Record<string, unknown>;
+  /** Calls made so far per tool name (budgets.toolCallLimits). */
+  callCounts?: Record<string, number>;
+  /** Times each (tool, arguments) pair was called (budgets.loopGuard). */
+  callRepeats?: Record<string, number>;
+  /** Repair turns spent on an answer that failed the output schema. */
+  outputRepairs?: number;
   /** Index in `messages` where this run's own input starts (earlier: session history). */
   inputStart: number;
   /** Number of times this run was started (1 on the first attempt). */
@@ -91,6 +105,22 @@ export interface SessionRecord {
   createdAt: string;
   lastUsedAt: string;
   endedAt: string | null;
+}
+
+/**
+ * What `Store.listRuns` selects; every given field must match (AND).
+ * An absent field does not filter; `statuses: []` matches no run.
+ */
+export interface RunFilter {
+  statuses?: RunStatus[];
+  agentId?: string;
+  sessionId?: string;
+  /** Runs whose metadata has every one of these key/value pairs. */
+  metadata?: Record<string, string>;
+  /** `createdAt` strictly after this instant (ISO 8601 UTC, as `toISOString()` writes it). */
+  createdAfter?: string;
+  /** `createdAt` strictly before this instant (same form). */
+  createdBefore?: string;
 }
 
 export type SessionPatch = Partial<Pick<SessionRecord, "status" | "agentSpec" | "messages" | "activeRunId" | "lastUsedAt" | "endedAt">>;
@@ -142,6 +172,13 @@ export interface Store {
    */
   insertRun(run: RunRecord, options?: { claimSession?: string }): Promise<void>;
   getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined>;
+  /**
+   * A workspace's runs matching `filter`, newest first: `createdAt` desc,
+   * then `id` desc in byte order (binary collation, so `run_B` < `run_a`).
+   * At most `page.limit` rows, all strictly after `page.after` in that
+   * order (keyset pagination: stable while runs are added).
+   */
+  listRuns(workspaceId: string, filter: RunFilter, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]>;
   /** Runs in any of these states, oldest first (start-up recovery). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
 

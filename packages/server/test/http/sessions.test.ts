@@ -193,3 +193,57 @@ describe("provider behaviour through the engine", () => {
     fake.script({ text: "done" });
   });
 });
+
+describe("session concurrency policy", () => {
+  it("onBusy: enqueue runs the message after the current one, on the history it left; the snapshot shows the queue", async () => {
+    const { registryOf, scriptedModel } = await import("@agentd/server/testing");
+    const model = scriptedModel([{ text: "first answer", chunkDelayMs: 60 }, { text: "second answer" }, { text: "third answer" }]);
+    const t = await startTestServer({ models: { catalog: () => registryOf(model).catalog(), resolve: () => model } });
+    try {
+      const { body } = await t.request("POST", "/agent-sessions", { systemPrompt: "x" });
+      const id = body.sessionId;
+      const first = await t.request("POST", `/agent-sessions/${id}/messages`, { prompt: "one" });
+      const second = await t.request("POST", `/agent-sessions/${id}/messages`, { prompt: "two", onBusy: "enqueue" });
+      const third = await t.request("POST", `/agent-sessions/${id}/messages`, { prompt: "three", onBusy: "enqueue" });
+      const rejected = await t.request("POST", `/agent-sessions/${id}/messages`, { prompt: "four" });
+      expect([first.status, second.status, third.status, rejected.status]).toEqual([202, 202, 202, 409]);
+      const info = await t.request("GET", `/agent-sessions/${id}`);
+      expect(info.body.activeRunId).toBe(first.body.runId);
+      expect(info.body.queuedRunIds).toEqual([second.body.runId, third.body.runId]);
+      expect((await t.request("GET", `/agent-runs/${second.body.runId}`)).body.status).toBe("queued");
+
+      const last = await readStream(t.url + third.body.streamUrl, t.key);
+      expect(last.frames.at(-1)!.data.text).toBe("third answer");
+      // each queued run saw the turns before it
+      expect(model.calls[2]!.messages.map((message) => (message.role === "user" || message.role === "assistant" ? message.content : ""))).toEqual([
+        "one",
+        "first answer",
+        "two",
+        "second answer",
+        "three",
+      ]);
+      const after = await t.request("GET", `/agent-sessions/${id}`);
+      expect(after.body.queuedRunIds).toEqual([]);
+      expect(after.body.messages).toHaveLength(6);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("ending the session cancels its queued runs too", async () => {
+    const { registryOf, scriptedModel } = await import("@agentd/server/testing");
+    const model = scriptedModel(() => ({ hang: true }));
+    const t = await startTestServer({ models: { catalog: () => registryOf(model).catalog(), resolve: () => model } });
+    try {
+      const { body } = await t.request("POST", "/agent-sessions", { systemPrompt: "x" });
+      await t.request("POST", `/agent-sessions/${body.sessionId}/messages`, { prompt: "one" });
+      const queued = await t.request("POST", `/agent-sessions/${body.sessionId}/messages`, { prompt: "two", onBusy: "enqueue" });
+      await t.request("DELETE", `/agent-sessions/${body.sessionId}`);
+      const { frames } = await readStream(t.url + queued.body.streamUrl, t.key);
+      expect(frames.map((frame) => frame.data.type)).toEqual(["cancelled"]);
+      expect((await t.request("GET", `/agent-runs/${queued.body.runId}`)).body.status).toBe("cancelled");
+    } finally {
+      await t.close();
+    }
+  });
+});

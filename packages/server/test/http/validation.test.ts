@@ -59,9 +59,9 @@ describe("bad input gets a clear error naming the field, never a 500", () => {
     ["unsupported tool kind", { ...agent, prompt: "x", tools: [{ kind: "mantyx", id: "t1" }] }, "invalid_request", "tools.0"],
     [
       "a server tool kind not built yet",
-      { ...agent, prompt: "x", tools: [{ kind: "http", name: "t", method: "GET", url: "https://example.com" }] },
+      { ...agent, prompt: "x", tools: [{ kind: "mcp", name: "t", server: "files", tool: "read" }] },
       "not_implemented",
-      "http",
+      "mcp",
     ],
     ["bad tool name", { ...agent, prompt: "x", tools: [{ kind: "local", name: "bad name" }] }, "invalid_request", "tools.0.name"],
     ["non-object tool schema", { ...agent, prompt: "x", tools: [{ kind: "local", name: "t", parameters: { type: "string" } }] }, "invalid_request", "tools.0.parameters"],
@@ -124,10 +124,15 @@ describe("bad input gets a clear error naming the field, never a 500", () => {
     }
   });
 
-  it("listing runs is not built yet: 501 with a message that says so", async () => {
-    const response = await t.request("GET", "/agent-runs");
-    expect(response.status).toBe(501);
-    expect(response.body.code).toBe("not_implemented");
+  it("GET /agent-runs lists runs (no longer 501); a bad parameter is a 400 naming it", async () => {
+    const created = await t.request("POST", "/agent-runs", { ...agent, prompt: "x", metadata: { probe: "list" } });
+    const response = await t.request("GET", "/agent-runs?metadata=probe:list&limit=1");
+    expect(response.status).toBe(200);
+    expect(response.body.runs.map((run: { id: string }) => run.id)).toEqual([created.body.runId]);
+    const bad = await t.request("GET", "/agent-runs?status=nope");
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: "invalid_request", issues: [{ path: "status" }] });
+    expect(bad.body.error).toContain("status: invalid value 'nope'");
   });
 
   it("serves /healthz and /openapi.json without a key", async () => {
@@ -136,6 +141,9 @@ describe("bad input gets a clear error naming the field, never a 500", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toContain("/api/v1/workspaces/{workspace}/agent-runs/{runId}/tool-results");
     expect(doc.paths["/api/v1/workspaces/{workspace}/agent-runs"].post.requestBody.content["application/json"].schema.properties).toHaveProperty("prompt");
+    const list = doc.paths["/api/v1/workspaces/{workspace}/agent-runs"].get;
+    expect(list.parameters.map((param: { name: string }) => param.name)).toEqual(["workspace", "status", "agentId", "sessionId", "metadata", "createdAfter", "createdBefore", "limit", "cursor"]);
+    expect(list.responses["200"].content["application/json"].schema.properties).toHaveProperty("nextCursor");
   });
 
   it("GET /models lists the catalog with the mock labelled as a mock", async () => {

@@ -72,6 +72,20 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX sessions_workspace_created ON sessions (workspace_id, created_at);
   `,
+
+  // 2: listing runs (GET /agent-runs), newest first by (created_at, id) with
+  // keyset pagination. Each index ends in (created_at, id), so a list with
+  // no filter, one agent, one session or one status reads its rows already
+  // in order and stops after `limit` of them: no sort, no full scan. The
+  // first replaces runs_workspace_created, which is its prefix. Metadata
+  // filters are checked on the rows these indexes yield.
+  `
+  DROP INDEX runs_workspace_created;
+  CREATE INDEX runs_workspace_created_id ON runs (workspace_id, created_at, id);
+  CREATE INDEX runs_workspace_status_created ON runs (workspace_id, status, created_at, id);
+  CREATE INDEX runs_workspace_agent_created ON runs (workspace_id, agent_id, created_at, id) WHERE agent_id IS NOT NULL;
+  CREATE INDEX runs_workspace_session_created ON runs (workspace_id, session_id, created_at, id) WHERE session_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

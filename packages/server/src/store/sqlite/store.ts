@@ -5,6 +5,7 @@ import { randomBase62 } from "../../ids.js";
 import type {
   ApiKeyRecord,
   CommitBatch,
+  RunFilter,
   RunRecord,
   SessionPatch,
   SessionRecord,
@@ -13,6 +14,7 @@ import type {
   WorkspaceRecord,
 } from "../types.js";
 import { writeError } from "./constraints.js";
+import { RunLister, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { runPatchWriter, sessionPatchWriter } from "./patches.js";
 import { apiKeyFromRow, runFromRow, runToRow, sessionFromRow, sessionToRow } from "./rows.js";
@@ -30,6 +32,7 @@ export class SqliteStore implements Store {
   readonly #sql: Statements;
   readonly #runPatches;
   readonly #sessionPatches;
+  readonly #lister: RunLister;
   readonly #commit: (batch: CommitBatch) => void;
   readonly #insertRun: (run: RunRecord, claimSession: string | undefined) => void;
 
@@ -55,6 +58,7 @@ export class SqliteStore implements Store {
     }
     this.#runPatches = runPatchWriter(this.#db);
     this.#sessionPatches = sessionPatchWriter(this.#db);
+    this.#lister = new RunLister(this.#db);
     this.#commit = this.#db.transaction((batch: CommitBatch) => this.#commitNow(batch));
     this.#insertRun = this.#db.transaction((run: RunRecord, claimSession: string | undefined) =>
       this.#insertRunNow(run, claimSession),
@@ -105,6 +109,10 @@ export class SqliteStore implements Store {
   async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
     if (statuses.length === 0) return [];
     return this.#sql.runsByStatus.all(JSON.stringify(statuses)).map(runFromRow);
+  }
+
+  async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
+    return this.#lister.list(workspaceId, filter, page);
   }
 
   async commit(batch: CommitBatch): Promise<void> {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRun, rejectsWith } from "./contract-fixtures.js";
+import { listCases } from "./contract-list.js";
 import { logCases } from "./contract-log.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
@@ -76,6 +77,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     });
 
     logCases(ctx);
+    listCases(ctx);
     sessionCases(ctx);
   });
 }

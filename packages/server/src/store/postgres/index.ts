@@ -1,0 +1,2 @@
+export { PostgresStore, type PostgresStoreOptions } from "./store.js";
+export { SCHEMA_VERSION } from "./migrations.js";

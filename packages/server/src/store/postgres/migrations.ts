@@ -1,0 +1,149 @@
+import type { PoolClient } from "pg";
+
+/*
+ * Schema changes, applied in order at open. A migration is never edited once
+ * released: add a new one. `s` is the quoted schema name.
+ *
+ * Choices (see the report on issue #4):
+ * - JSON columns are `text`, not `jsonb`: the hot path only writes and reads
+ *   them whole, so jsonb would parse every checkpoint and event on write and
+ *   re-serialise on read for nothing; and jsonb reorders keys and respaces,
+ *   while an event's `data` must go back on the wire byte for byte (replay
+ *   equals live). A query on JSON content can add an expression index later.
+ * - Timestamps are the records' ISO-8601 UTC strings (`text`): they round-trip
+ *   exactly and sort chronologically byte by byte.
+ * - Keys and timestamps use COLLATE "C": byte comparison, the cheapest for
+ *   b-tree lookups and the right order for ISO strings, whatever the
+ *   database's default locale.
+ */
+const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
+  // 1: initial schema, mirroring store/sqlite/migrations.ts 1 and 2.
+  (s) => `
+  CREATE TABLE ${s}.workspaces (
+    id text COLLATE "C" PRIMARY KEY,
+    slug text COLLATE "C" NOT NULL UNIQUE,
+    created_at text NOT NULL
+  );
+
+  CREATE TABLE ${s}.api_keys (
+    id text COLLATE "C" PRIMARY KEY,
+    workspace_id text COLLATE "C" NOT NULL REFERENCES ${s}.workspaces(id),
+    name text NOT NULL,
+    display_prefix text NOT NULL,
+    hash text COLLATE "C" NOT NULL UNIQUE,
+    created_at text NOT NULL,
+    revoked_at text
+  );
+
+  CREATE TABLE ${s}.runs (
+    id text COLLATE "C" PRIMARY KEY,
+    workspace_id text COLLATE "C" NOT NULL REFERENCES ${s}.workspaces(id),
+    session_id text COLLATE "C",
+    agent_id text,
+    model_id text NOT NULL,
+    status text COLLATE "C" NOT NULL,
+    agent_spec text NOT NULL,
+    metadata text NOT NULL,
+    checkpoint text NOT NULL,
+    text text,
+    subtype text,
+    error text,
+    usage text NOT NULL,
+    last_seq integer NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    started_at text,
+    ended_at text,
+    -- Insertion order: breaks ties between runs created in the same
+    -- millisecond, as rowid does in SQLite.
+    created_order bigint GENERATED ALWAYS AS IDENTITY
+  );
+  -- Start-up recovery (listRunsByStatus) reads these in order.
+  CREATE INDEX runs_status ON ${s}.runs (status, created_at, created_order);
+  -- Listing (listRuns), newest first by (created_at, id) with keyset paging:
+  -- as SQLite's migration 2, each index ends in (created_at, id), so a list
+  -- with no filter, one status, one agent or one session reads rows already
+  -- in order and stops after the limit.
+  CREATE INDEX runs_workspace_created_id ON ${s}.runs (workspace_id, created_at, id);
+  CREATE INDEX runs_workspace_status_created ON ${s}.runs (workspace_id, status, created_at, id);
+  CREATE INDEX runs_workspace_agent_created ON ${s}.runs (workspace_id, agent_id, created_at, id) WHERE agent_id IS NOT NULL;
+  CREATE INDEX runs_workspace_session_created ON ${s}.runs (workspace_id, session_id, created_at, id) WHERE session_id IS NOT NULL;
+
+  -- The log is read and written by (run_id, seq) only: the primary key is the
+  -- one index to maintain, and a duplicate seq is refused by it.
+  CREATE TABLE ${s}.run_events (
+    run_id text COLLATE "C" NOT NULL REFERENCES ${s}.runs(id) ON DELETE CASCADE,
+    seq integer NOT NULL,
+    type text NOT NULL,
+    data text NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+
+  CREATE TABLE ${s}.sessions (
+    id text COLLATE "C" PRIMARY KEY,
+    workspace_id text COLLATE "C" NOT NULL REFERENCES ${s}.workspaces(id),
+    name text NOT NULL,
+    status text NOT NULL,
+    agent_spec text NOT NULL,
+    metadata text NOT NULL,
+    messages text NOT NULL,
+    active_run_id text COLLATE "C",
+    created_at text COLLATE "C" NOT NULL,
+    last_used_at text NOT NULL,
+    ended_at text
+  );
+  CREATE INDEX sessions_workspace_created ON ${s}.sessions (workspace_id, created_at);
+
+  -- A patch is an UPDATE that must match its row. Raising here (SQLSTATE
+  -- P0002) lets a group commit send BEGIN, its writes and COMMIT in one
+  -- round trip: a missing row aborts the transaction on the server, instead
+  -- of the client reading row counts before deciding to commit.
+  CREATE FUNCTION ${s}.agentd_expect_row(matched bigint) RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    IF matched = 0 THEN RAISE no_data_found; END IF;
+  END $$;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Any fixed number: the first half of the two-part advisory lock key, so it cannot collide with an application's one-part keys. */
+const LOCK_CLASS = 0x61_67_64; // "agd"
+
+/**
+ * Brings the schema up to date; refuses one written by a newer agentd. Runs
+ * under a session advisory lock keyed by the schema name, so processes that
+ * start together migrate one after the other: the first applies, the others
+ * then find nothing left to do.
+ */
+export async function migrate(client: PoolClient, quotedSchema: string, schema: string): Promise<void> {
+  await client.query("SELECT pg_advisory_lock($1, hashtext($2))", [LOCK_CLASS, schema]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quotedSchema}.agentd_schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)`,
+    );
+    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${quotedSchema}.agentd_schema_migrations`);
+    const current = rows[0]?.version ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`);
+    }
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      // Each step and its record commit together: a crash mid-way leaves the
+      // schema at the previous version, never half-migrated.
+      await client.query("BEGIN");
+      try {
+        await client.query(MIGRATIONS[version - 1]!(quotedSchema));
+        await client.query(`INSERT INTO ${quotedSchema}.agentd_schema_migrations (version, applied_at) VALUES ($1, $2)`, [
+          version,
+          new Date().toISOString(),
+        ]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LOCK_CLASS, schema]);
+  }
+}

@@ -1,0 +1,90 @@
+import type { RunPatch, SessionPatch } from "../types.js";
+import type { Statement } from "./connection.js";
+
+interface Column {
+  name: string;
+  json: boolean;
+}
+
+const column = (name: string, json = false): Column => ({ name, json });
+
+/*
+ * The allow-list of patchable fields (the same as store/sqlite/patches.ts).
+ * Column names in the generated SQL come only from here, never from the
+ * patch object, so a stray key cannot inject SQL.
+ */
+const RUN_COLUMNS: Record<keyof RunPatch, Column> = {
+  status: column("status"),
+  checkpoint: column("checkpoint", true),
+  text: column("text"),
+  subtype: column("subtype"),
+  error: column("error"),
+  usage: column("usage", true),
+  lastSeq: column("last_seq"),
+  startedAt: column("started_at"),
+  endedAt: column("ended_at"),
+  modelId: column("model_id"),
+};
+
+const SESSION_COLUMNS: Record<keyof SessionPatch, Column> = {
+  status: column("status"),
+  agentSpec: column("agent_spec", true),
+  messages: column("messages", true),
+  activeRunId: column("active_run_id"),
+  lastUsedAt: column("last_used_at"),
+  endedAt: column("ended_at"),
+};
+
+/**
+ * Builds the UPDATE for the fields present in a patch (an `undefined` value
+ * means "absent", `null` means "set to null"). Each distinct set of fields
+ * is one named prepared statement: the engine uses a handful of shapes over
+ * and over, so after warm-up a patch is parsed by no one.
+ */
+export class PatchBuilder<P extends object> {
+  /** SQL text and statement name per shape (sorted field names). */
+  readonly #shapes = new Map<string, { name: string; text: string }>();
+
+  constructor(
+    private readonly schema: string,
+    private readonly table: string,
+    /** What a row is called in a not_found message. */
+    private readonly noun: string,
+    private readonly columns: Record<keyof P & string, Column>,
+  ) {}
+
+  /** The UPDATE, failing with not_found when no row has this id; undefined for an empty patch. */
+  build(id: string, patch: P): Statement | undefined {
+    const keys: string[] = [];
+    for (const key in patch) {
+      if (patch[key] === undefined) continue;
+      if (!Object.hasOwn(this.columns, key)) throw new TypeError(`${this.table}: "${key}" is not a patchable field`);
+      keys.push(key);
+    }
+    if (keys.length === 0) return undefined;
+    keys.sort();
+    const shape = keys.join(",");
+    let statement = this.#shapes.get(shape);
+    if (statement === undefined) {
+      const sets = keys.map((key, index) => `${this.#column(key).name} = $${index + 1}`).join(", ");
+      const text =
+        `WITH patched AS (UPDATE ${this.schema}.${this.table} SET ${sets} WHERE id = $${keys.length + 1} RETURNING 1) ` +
+        `SELECT ${this.schema}.agentd_expect_row(count(*)) FROM patched`;
+      statement = { name: `agentd_patch_${this.table}_${this.#shapes.size}`, text };
+      this.#shapes.set(shape, statement);
+    }
+    const values: unknown[] = keys.map((key) => {
+      const value = patch[key as keyof P];
+      return this.#column(key).json ? JSON.stringify(value) : value;
+    });
+    values.push(id);
+    return { ...statement, values, violation: { missingRow: `${this.noun} ${id} not found` } };
+  }
+
+  #column(key: string): Column {
+    return this.columns[key as keyof P & string];
+  }
+}
+
+export const runPatches = (schema: string) => new PatchBuilder<RunPatch>(schema, "runs", "run", RUN_COLUMNS);
+export const sessionPatches = (schema: string) => new PatchBuilder<SessionPatch>(schema, "sessions", "session", SESSION_COLUMNS);

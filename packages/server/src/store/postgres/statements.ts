@@ -1,0 +1,84 @@
+import type { RunRecord, SessionRecord, StoredEvent } from "../types.js";
+import type { Statement } from "./connection.js";
+import {
+  API_KEY_COLUMNS,
+  RUN_COLUMNS,
+  RUN_INSERT_COLUMNS,
+  SESSION_COLUMNS,
+  SESSION_INSERT_COLUMNS,
+  WORKSPACE_COLUMNS,
+  placeholders,
+  runValues,
+  sessionValues,
+} from "./rows.js";
+
+/**
+ * Every fixed statement, as named prepared statements: each connection
+ * parses and plans one once, then only binds values. `s` is the quoted
+ * schema name; table names are qualified with it rather than relying on
+ * `search_path`, which poolers such as PgBouncer may not carry.
+ */
+export function statements(s: string) {
+  const named = (name: string, text: string) => (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
+  const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUN_INSERT_COLUMNS}) VALUES (${placeholders(17)})`);
+  const insertSession = named("insert_session", `INSERT INTO ${s}.sessions (${SESSION_INSERT_COLUMNS}) VALUES (${placeholders(11)})`);
+  // The whole batch is one INSERT: four arrays unnested side by side into rows.
+  const insertEvents = named(
+    "insert_events",
+    `INSERT INTO ${s}.run_events (run_id, seq, type, data) SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[])`,
+  );
+  return {
+    insertWorkspace: named("insert_workspace", `INSERT INTO ${s}.workspaces (id, slug, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING`),
+    workspaceBySlug: named("workspace_by_slug", `SELECT ${WORKSPACE_COLUMNS} FROM ${s}.workspaces WHERE slug = $1`),
+
+    insertApiKey: named(
+      "insert_api_key",
+      `INSERT INTO ${s}.api_keys (id, workspace_id, name, display_prefix, hash, created_at, revoked_at) VALUES (${placeholders(7)})`,
+    ),
+    activeApiKeyByHash: named(
+      "api_key_by_hash",
+      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug", w.created_at AS "workspaceCreatedAt"
+       FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
+       WHERE k.hash = $1 AND k.revoked_at IS NULL`,
+    ),
+    countApiKeys: named("count_api_keys", `SELECT count(*)::integer AS count FROM ${s}.api_keys`),
+
+    insertRun: (run: RunRecord): Statement => ({
+      ...insertRun(runValues(run)),
+      violation: { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` },
+    }),
+    runById: named("run_by_id", `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workspace_id = $1 AND id = $2`),
+    runsByStatus: named(
+      "runs_by_status",
+      `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,
+    ),
+
+    insertEvents: (events: StoredEvent[]): Statement => {
+      const runIds = [...new Set(events.map((event) => event.runId))].join(", ");
+      return {
+        ...insertEvents([events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.data)]),
+        // Which event broke the rule is only in the error's message text,
+        // which is not parsed: the message names the batch's runs.
+        violation: { duplicate: `an event of this batch is already stored (runs ${runIds})`, missingParent: `run not found (one of ${runIds})` },
+      };
+    },
+    readEvents: named(
+      "read_events",
+      `SELECT run_id AS "runId", seq, type, data FROM ${s}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    ),
+
+    insertSession: (session: SessionRecord): Statement => ({
+      ...insertSession(sessionValues(session)),
+      violation: { duplicate: `session ${session.id} already exists`, missingParent: `workspace ${session.workspaceId} not found` },
+    }),
+    sessionById: named("session_by_id", `SELECT ${SESSION_COLUMNS} FROM ${s}.sessions WHERE workspace_id = $1 AND id = $2`),
+    // FOR UPDATE: concurrent claims of one session queue here, so only one sees it free.
+    lockSessionForClaim: named(
+      "lock_session_for_claim",
+      `SELECT status, active_run_id AS "activeRunId" FROM ${s}.sessions WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+    ),
+    claimSession: named("claim_session", `UPDATE ${s}.sessions SET active_run_id = $1 WHERE id = $2`),
+  };
+}
+
+export type Statements = ReturnType<typeof statements>;
