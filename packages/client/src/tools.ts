@@ -32,6 +32,8 @@ export interface LocalTool<Args = Record<string, unknown>> {
   readonly parameters: JsonSchema;
   /** Validates arguments before `execute`, when the tool was defined with a schema. */
   readonly schema: SchemaLike<Args> | undefined;
+  /** Each call waits for a human's decision first (`approval_required`; see `onApproval`). */
+  readonly requiresApproval?: boolean;
   execute(args: Args, context: ToolContext): unknown;
 }
 
@@ -44,6 +46,8 @@ interface ToolDefinitionBase {
   name: string;
   /** Shown to the model: say when to use the tool. */
   description?: string;
+  /** Each call waits for a human's decision first (`approval_required`; see `onApproval`). @default false */
+  requiresApproval?: boolean;
 }
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -62,7 +66,7 @@ export function defineTool<Args = Record<string, unknown>>(
   definition: ToolDefinitionBase & { parameters?: JsonSchema; execute: (args: Args, context: ToolContext) => unknown },
 ): LocalTool<Args>;
 export function defineTool(definition: ToolDefinitionBase & { parameters?: unknown; jsonSchema?: JsonSchema; execute: LocalTool["execute"] }): LocalTool {
-  const { name, description, parameters, jsonSchema, execute } = definition;
+  const { name, description, parameters, jsonSchema, execute, requiresApproval } = definition;
   if (typeof name !== "string" || !TOOL_NAME.test(name)) {
     throw new TypeError(`defineTool: invalid name ${JSON.stringify(name)}: tool names match ^[a-zA-Z0-9_-]{1,64}$`);
   }
@@ -72,7 +76,7 @@ export function defineTool(definition: ToolDefinitionBase & { parameters?: unkno
   if (wire.type !== undefined && wire.type !== "object") {
     throw new TypeError(`defineTool(${name}): parameters must describe an object (got type ${JSON.stringify(wire.type)})`);
   }
-  return { kind: "local", name, description, parameters: wire, schema, execute };
+  return { kind: "local", name, description, parameters: wire, schema, execute, ...(requiresApproval ? { requiresApproval } : {}) };
 }
 
 function isSchemaLike(value: unknown): value is SchemaLike<unknown> {
@@ -96,7 +100,13 @@ export function isLocalTool(tool: ToolInput): tool is LocalTool {
 export function toWireTools(tools: ToolInput[] | undefined): ToolRef[] | undefined {
   return tools?.map((tool) =>
     isLocalTool(tool)
-      ? { kind: "local", name: tool.name, ...(tool.description === undefined ? {} : { description: tool.description }), parameters: tool.parameters }
+      ? {
+          kind: "local",
+          name: tool.name,
+          ...(tool.description === undefined ? {} : { description: tool.description }),
+          parameters: tool.parameters,
+          ...(tool.requiresApproval ? { requiresApproval: true } : {}),
+        }
       : tool,
   );
 }

@@ -19,7 +19,23 @@ export interface DriveOptions {
   signal?: AbortSignal;
   /** Called with each `assistant_delta` text as it arrives. */
   onDelta?: (text: string) => void;
+  /**
+   * Decides a tool call that requires approval (`approval_required`): return
+   * true / false, or `{ approved, reason }`. Without it the run waits, paused,
+   * for `runs.continue` from elsewhere (a reviewer's UI, the CLI).
+   */
+  onApproval?: (call: ApprovalRequest) => Promise<ApprovalAnswer> | ApprovalAnswer;
 }
+
+/** A tool call waiting for a human, as `onApproval` receives it. */
+export interface ApprovalRequest {
+  runId: string;
+  toolUseId: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+export type ApprovalAnswer = boolean | { approved: boolean; reason?: string };
 
 /** `agents.run` / `agents.stream`: a run request whose `tools` may hold `defineTool` handlers. */
 export type RunParams = Omit<CreateRunRequest, "tools"> & { tools?: ToolInput[] } & DriveOptions;
@@ -35,6 +51,10 @@ export interface SendOptions extends DriveOptions {
   /** Merged over the session's metadata for this run (these keys win). */
   metadata?: Metadata;
   modelParams?: ModelParams;
+  /** Passed to the agent's server tools, never shown to the model. */
+  dependencies?: Record<string, unknown>;
+  /** The session has a run in progress: `reject` (ConflictError, session_busy) or `enqueue` (run after it). @default "reject" */
+  onBusy?: "reject" | "enqueue";
 }
 
 /** `runs.submitToolResult`: exactly one of `result` or `error`. */

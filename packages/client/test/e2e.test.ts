@@ -56,6 +56,25 @@ describe("SDK end to end", () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 
+  it("decides approvals in-process with onApproval: a rejection reaches the model, an approval runs the tool", async () => {
+    const ran: string[] = [];
+    const wipe = defineTool({ name: "wipe", description: "Deletes things", requiresApproval: true, parameters: z.object({ what: z.string() }), execute: ({ what }) => (ran.push(what), `wiped ${what}`) });
+    const asked: string[] = [];
+    const result = await client.agents.run({
+      systemPrompt: "x",
+      prompt: 'call wipe {"what":"cache"}\ncall wipe {"what":"disk"}',
+      tools: [wipe],
+      onApproval: ({ args }) => {
+        asked.push(String(args.what));
+        return args.what === "cache" ? true : { approved: false, reason: "too dangerous" };
+      },
+    });
+    expect(asked.sort()).toEqual(["cache", "disk"]);
+    expect(ran).toEqual(["cache"]);
+    expect(result.text).toContain("wiped cache");
+    expect(result.text).toContain("too dangerous");
+  });
+
   it("replays a finished run from a cursor, each event once", async () => {
     const { runId } = await client.runs.start({ systemPrompt: "s", prompt: "Hello there" });
     const all = await client.runs.wait(runId);

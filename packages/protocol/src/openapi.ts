@@ -3,7 +3,7 @@ import { ErrorBody } from "./errors.js";
 import { RunEvent } from "./events.js";
 import { ModelCatalog } from "./models.js";
 import { API_PREFIX } from "./paths.js";
-import { CreateRunRequest, CreateRunResponse, OkResponse, RUN_STATUSES, RunSnapshot, ToolResultRequest, CancelRunRequest } from "./runs.js";
+import { CreateRunRequest, CreateRunResponse, OkResponse, RUN_STATUSES, RunSnapshot, ToolResultRequest, CancelRunRequest, ContinueRunRequest } from "./runs.js";
 import { CreateSessionRequest, CreateSessionResponse, SessionInfo, SessionMessageRequest } from "./sessions.js";
 import { LIST_RUNS_LIMIT, ListRunsResponse } from "./run-list.js";
 import { PROTOCOL_VERSION } from "./version.js";
@@ -92,6 +92,14 @@ export function openApiDocument(): JsonObject {
           summary: "Answer a local tool call",
           parameters: [workspaceParam, runParam],
           requestBody: { required: true, ...json(ToolResultRequest) },
+          responses: { "200": { description: "Accepted", ...json(OkResponse) }, ...errors(400, 401, 404, 409) },
+        },
+      },
+      [`${ws}/agent-runs/{runId}/continue`]: {
+        post: {
+          summary: "Decide tool calls waiting for approval",
+          parameters: [workspaceParam, runParam],
+          requestBody: { required: true, ...json(ContinueRunRequest) },
           responses: { "200": { description: "Accepted", ...json(OkResponse) }, ...errors(400, 401, 404, 409) },
         },
       },

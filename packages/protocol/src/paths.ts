@@ -9,6 +9,7 @@ export const paths = {
   runStream: (runId: string) => `/agent-runs/${encodeURIComponent(runId)}/stream`,
   runToolResults: (runId: string) => `/agent-runs/${encodeURIComponent(runId)}/tool-results`,
   runCancel: (runId: string) => `/agent-runs/${encodeURIComponent(runId)}/cancel`,
+  runContinue: (runId: string) => `/agent-runs/${encodeURIComponent(runId)}/continue`,
   sessions: () => "/agent-sessions",
   session: (sessionId: string) => `/agent-sessions/${encodeURIComponent(sessionId)}`,
   sessionMessages: (sessionId: string) => `/agent-sessions/${encodeURIComponent(sessionId)}/messages`,

@@ -68,7 +68,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const queue = new MemoryRunQueue();
   const models = options.models ?? createModelRegistry(config, env);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
-  const tools = createServerTools(config, env);
+  const tools = createServerTools(config, env, logger);
   const handoff = new SessionHandoff(store, (record) => {
     log.tails.track(record.id, record.workspaceId);
     log.patchRun(record.id, { checkpoint: record.checkpoint });

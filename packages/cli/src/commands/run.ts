@@ -11,6 +11,7 @@ export interface RunFlags {
   model?: string;
   json?: boolean;
   metadata?: string[];
+  dependencies?: string;
 }
 
 export function registerRun(program: Command, context: CliContext, done: (exitCode: number) => void): void {
@@ -25,11 +26,13 @@ export function registerRun(program: Command, context: CliContext, done: (exitCo
     .option("--model <id>", "model id (see agentd models)")
     .option("--json", "print the run result as JSON (with --stream: one event per line)")
     .option("--metadata <key=value...>", "metadata to tag the run with (repeatable)")
+    .option("--dependencies <json>", "a JSON object passed to the agent's server tools, never shown to the model")
     .action(async (agent: string | undefined, flags: RunFlags) => done(await runCommand(agent, flags, context)));
 }
 
 export async function runCommand(agent: string | undefined, flags: RunFlags, context: CliContext): Promise<number> {
   const metadata = parseMetadata(flags.metadata);
+  const dependencies = parseDependencies(flags.dependencies);
   if (flags.session !== undefined && (flags.system !== undefined || flags.model !== undefined)) {
     throw new UsageError("--system and --model cannot be used with --session: the session keeps the agent it was created with");
   }
@@ -37,7 +40,7 @@ export async function runCommand(agent: string | undefined, flags: RunFlags, con
     throw new UsageError("name an agent (agentd run <agent> -m ...) or define one with --system <prompt>");
   }
   const client = clientFrom(context);
-  const drive = { signal: context.signal, metadata };
+  const drive = { signal: context.signal, metadata, ...(dependencies ? { dependencies } : {}) };
   if (flags.session !== undefined) {
     const session = client.sessions.resume(flags.session);
     return flags.stream ? printEvents(session.stream(flags.message, drive), flags, context) : printResult(await session.send(flags.message, drive), flags, context);
@@ -86,4 +89,17 @@ export function parseMetadata(pairs: string[] | undefined): Record<string, strin
     metadata[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return metadata;
+}
+
+/** `--dependencies '{"robot_name":"Anna"}'`: must be a JSON object. */
+export function parseDependencies(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--dependencies must be a JSON object: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError("--dependencies must be a JSON object, like '{\"user\":\"u_1\"}'");
+  return value as Record<string, unknown>;
 }

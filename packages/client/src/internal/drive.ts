@@ -34,10 +34,23 @@ export async function* driveRun(transport: Transport, runId: string, tools: Map<
       controller.abort();
     }
   };
+  const decide = async (event: RunEventOf<"approval_required">): Promise<void> => {
+    try {
+      const answer = await options.onApproval!({ runId, toolUseId: event.toolUseId, name: event.name, args: event.args });
+      const decision = typeof answer === "boolean" ? { approved: answer } : answer;
+      if (controller.signal.aborted) return;
+      await transport.json({ method: "POST", path: paths.runContinue(runId), body: { approvals: [{ toolUseId: event.toolUseId, ...decision }] }, signal: controller.signal });
+    } catch (error) {
+      if (NotFoundError.isInstance(error) || ConflictError.isInstance(error) || controller.signal.aborted) return;
+      state.failure ??= { error };
+      controller.abort();
+    }
+  };
   try {
     for await (const event of streamRunEvents(transport, runId, { signal: controller.signal })) {
       if (event.type === "assistant_delta") options.onDelta?.(event.text);
       if (event.type === "local_tool_call") void answer(event);
+      if (event.type === "approval_required" && options.onApproval) void decide(event);
       yield event;
     }
   } catch (error) {

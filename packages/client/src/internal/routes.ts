@@ -30,6 +30,7 @@ export const paths: typeof protocolPaths = {
   runStream: (runId) => `/agent-runs/${id(runId)}/stream`,
   runToolResults: (runId) => `/agent-runs/${id(runId)}/tool-results`,
   runCancel: (runId) => `/agent-runs/${id(runId)}/cancel`,
+  runContinue: (runId) => `/agent-runs/${id(runId)}/continue`,
   sessions: () => "/agent-sessions",
   session: (sessionId) => `/agent-sessions/${id(sessionId)}`,
   sessionMessages: (sessionId) => `/agent-sessions/${id(sessionId)}/messages`,

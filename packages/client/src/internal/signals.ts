@@ -25,7 +25,11 @@ export function linkedController(...signals: Array<AbortSignal | undefined>): { 
  * so a custom `fetch` that ignores its signal cannot outlive a timeout.
  */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // The work was started already: keep its later failure from surfacing as unhandled.
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });

@@ -27,7 +27,7 @@ export class Agents {
   }
 
   private start(params: RunParams): Promise<CreateRunResponse> {
-    const { signal, onDelta: _onDelta, tools, ...request } = params;
+    const { signal, onDelta: _onDelta, onApproval: _onApproval, tools, ...request } = params;
     return this.transport.json({ method: "POST", path: paths.runs(), body: { ...request, tools: toWireTools(tools) }, signal });
   }
 }

@@ -1,4 +1,4 @@
-import type { CancelRunRequest, CreateRunResponse, ListRunsResponse, OkResponse, RunEvent, RunSnapshot } from "@agentd/protocol";
+import type { CancelRunRequest, ContinueRunRequest, CreateRunResponse, ListRunsResponse, OkResponse, RunEvent, RunSnapshot } from "@agentd/protocol";
 import { collectResult } from "../internal/drive.js";
 import { streamRunEvents } from "../internal/event-stream.js";
 import type { RequestOptions, Transport } from "../internal/request.js";
@@ -17,6 +17,11 @@ export class Runs {
   /** Creates a run (202) without following it. Local handlers in `tools` are not run: use `agents.run` for that. */
   start(params: StartRunParams, options?: RequestOptions): Promise<CreateRunResponse> {
     return this.transport.json({ method: "POST", path: paths.runs(), body: { ...params, tools: toWireTools(params.tools) }, ...options });
+  }
+
+  /** Decides calls waiting for approval (`approval_required`); all or nothing. */
+  async continue(runId: string, body: ContinueRunRequest, options?: RequestOptions): Promise<void> {
+    await this.transport.json<OkResponse>({ method: "POST", path: paths.runContinue(runId), body, ...options });
   }
 
   get(runId: string, options?: RequestOptions): Promise<RunSnapshot> {

@@ -69,7 +69,8 @@ export class Session {
   }
 
   private post(prompt: string, options: SendOptions): Promise<CreateRunResponse> {
-    const body = { prompt, tools: this.refreshTools, metadata: options.metadata, modelParams: options.modelParams };
+    const { metadata, modelParams, dependencies, onBusy } = options;
+    const body = { prompt, tools: this.refreshTools, metadata, modelParams, dependencies, onBusy };
     return this.transport.json({ method: "POST", path: paths.sessionMessages(this.id), body, signal: options.signal });
   }
 }

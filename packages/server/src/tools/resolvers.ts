@@ -4,6 +4,8 @@ import type { ToolResolvers } from "../engine/toolset.js";
 import { AgentdError } from "../errors.js";
 import { codeTool, type CodeToolDefinition } from "./code.js";
 import { allowlistFromEnv, createHttpTool, HTTP_ALLOW_ENV, parseAllowlist } from "./http/index.js";
+import { McpManager } from "./mcp/index.js";
+import type { Logger } from "../logger.js";
 import type { ServerTool } from "./types.js";
 
 type ServerToolRef = Exclude<ToolRef, { kind: "local" }>;
@@ -15,12 +17,15 @@ export interface ServerTools extends ToolResolvers {
 }
 
 /**
- * Resolves the server tool kinds: code tools from the config by name, HTTP
+ * Resolves the server tool kinds: code tools from the config by name, MCP
+ * tools through one client per configured server (tools/mcp), HTTP
  * tools through the SSRF guard with the outbound allowlist (config
  * `httpTools.allow` plus `AGENTD_HTTP_ALLOW`, parsed once here so a bad
  * entry stops the start).
  */
-export function createServerTools(config: AgentdConfig, env: Record<string, string | undefined>): ServerTools {
+export function createServerTools(config: AgentdConfig, env: Record<string, string | undefined>, logger?: Logger): ServerTools {
+  const mcpServers = config.mcpServers ?? {};
+  const mcp = new McpManager(mcpServers, logger ? { logger } : {});
   const code = new Map<string, CodeToolDefinition>((config.tools ?? []).map((tool) => [tool.name, tool]));
   const codeTools = new Map<string, ServerTool>();
   const allow = parseAllowlist([...(config.httpTools?.allow ?? []), ...allowlistFromEnv(env[HTTP_ALLOW_ENV]).entries]);
@@ -42,8 +47,13 @@ export function createServerTools(config: AgentdConfig, env: Record<string, stri
             });
           }
         }
-        if (tool.kind === "mcp") {
-          throw new AgentdError("not_implemented", `tools.${index}: tools of kind '${tool.kind}' are not implemented yet`);
+        if (tool.kind === "mcp" && !Object.hasOwn(mcpServers, tool.server)) {
+          const configured = Object.keys(mcpServers);
+          throw new AgentdError(
+            "invalid_request",
+            `tools.${index}.server: no MCP server named '${tool.server}' in the server config${configured.length > 0 ? ` (configured: ${configured.join(", ")})` : ""}`,
+            { issues: [{ path: `tools.${index}.server`, message: `unknown MCP server '${tool.server}'` }], candidates: configured },
+          );
         }
       }
     },
@@ -58,8 +68,8 @@ export function createServerTools(config: AgentdConfig, env: Record<string, stri
         return tool;
       }
       if (ref.kind === "http") return createHttpTool(ref, { allow, env });
-      throw new AgentdError("not_implemented", `tools of kind '${ref.kind}' are not implemented yet`);
+      return mcp.tool(ref);
     },
-    async close() {},
+    close: () => mcp.close(),
   };
 }

@@ -190,3 +190,104 @@ describe("structured output", () => {
     expect(result.issues).toEqual([{ path: "answer", message: "must be string" }]);
   });
 });
+
+describe("HTTP tools through the engine", () => {
+  it("calls an allowlisted endpoint and refuses one that is not, without sending it anything", async () => {
+    const { createServer: createHttpServer } = await import("node:http");
+    const hits = { target: 0, sentinel: 0 };
+    const listen = (name: "target" | "sentinel") =>
+      new Promise<{ port: number; close: () => void }>((resolve) => {
+        const server = createHttpServer((req, res) => {
+          hits[name]++;
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify({ path: req.url, auth: req.headers.authorization ?? null }));
+        }).listen(0, "127.0.0.1", () => resolve({ port: (server.address() as { port: number }).port, close: () => server.close() }));
+      });
+    const target = await listen("target");
+    const sentinel = await listen("sentinel");
+    const model = playing([
+      {
+        toolCalls: [
+          { name: "weather", args: { city: "São Paulo" } },
+          { name: "internal", args: {} },
+        ],
+      },
+    ]);
+    const t = await startTestServer({
+      config: { httpTools: { allow: [`127.0.0.1:${target.port}`] } },
+      env: { WEATHER_TOKEN: "tok-123" },
+      models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
+    });
+    try {
+      const { body } = await t.request("POST", "/agent-runs", {
+        systemPrompt: "x",
+        prompt: "go",
+        tools: [
+          {
+            kind: "http",
+            name: "weather",
+            description: "Weather for a city",
+            method: "GET",
+            url: `http://127.0.0.1:${target.port}/weather/{city}`,
+            headers: { authorization: { env: "WEATHER_TOKEN", prefix: "Bearer " } },
+            parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+          },
+          { kind: "http", name: "internal", method: "GET", url: `http://localhost:${sentinel.port}/admin` },
+        ],
+      });
+      const { frames } = await readStream(t.url + body.streamUrl, t.key);
+      const text = frames.at(-1)!.data.text as string;
+      expect(text).toContain('"path":"/weather/S%C3%A3o%20Paulo"');
+      expect(text).toContain('"auth":"Bearer tok-123"');
+      expect(text).toMatch(/error:.*loopback/);
+      expect(hits).toEqual({ target: 1, sentinel: 0 });
+      // the secret is read at call time: the stored spec and the tool_call events hold only its variable's name
+      const snapshot = await t.request("GET", `/agent-runs/${body.runId}`);
+      expect(JSON.stringify(snapshot.body.agentSpec)).not.toContain("tok-123");
+      expect(JSON.stringify(snapshot.body.agentSpec)).toContain("WEATHER_TOKEN");
+      expect(JSON.stringify(frames.filter((frame) => frame.data.type === "tool_call"))).not.toContain("tok-123");
+    } finally {
+      await t.close();
+      target.close();
+      sentinel.close();
+    }
+  });
+});
+
+describe("MCP tools through the engine", () => {
+  const fixture = new URL("../tools/fixtures/mcp-stdio-server.mjs", import.meta.url).pathname;
+
+  it("offers the MCP tool to the model with the server's description and schema, and calls it", async () => {
+    const model = playing([{ toolCalls: [{ name: "sum", args: { a: 2, b: 40 } }] }]);
+    const t = await startTestServer({
+      config: { mcpServers: { calc: { command: process.execPath, args: [fixture] } } },
+      models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
+    });
+    try {
+      const { body } = await t.request("POST", "/agent-runs", { systemPrompt: "x", prompt: "go", tools: [{ kind: "mcp", name: "sum", server: "calc", tool: "add" }] });
+      const { frames } = await readStream(t.url + body.streamUrl, t.key);
+      expect(frames.at(-1)!.data).toMatchObject({ subtype: "success", text: "saw 42" });
+      const offered = model.calls[0]!.tools.find((tool) => tool.name === "sum")!;
+      expect(offered.description).toBe("Adds two numbers");
+      expect(offered.parameters).toMatchObject({ type: "object", properties: { a: { type: "number" } } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("a server that cannot start fails the run with a message naming it", async () => {
+    const model = playing([{ text: "unused" }]);
+    const t = await startTestServer({
+      config: { mcpServers: { broken: { command: "/nonexistent/mcp-server" } } },
+      models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
+    });
+    try {
+      const { body } = await t.request("POST", "/agent-runs", { systemPrompt: "x", prompt: "go", tools: [{ kind: "mcp", name: "x", server: "broken", tool: "x" }] });
+      const { frames } = await readStream(t.url + body.streamUrl, t.key);
+      expect(frames.at(-1)!.data).toMatchObject({ type: "result", subtype: "error_tool_unavailable" });
+      expect(frames.at(-1)!.data.error).toContain("MCP server 'broken'");
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -57,12 +57,7 @@ describe("bad input gets a clear error naming the field, never a 500", () => {
     ],
     ["unknown model", { ...agent, modelId: "no-such-model", prompt: "x" }, "invalid_model", "no-such-model"],
     ["unsupported tool kind", { ...agent, prompt: "x", tools: [{ kind: "mantyx", id: "t1" }] }, "invalid_request", "tools.0"],
-    [
-      "a server tool kind not built yet",
-      { ...agent, prompt: "x", tools: [{ kind: "mcp", name: "t", server: "files", tool: "read" }] },
-      "not_implemented",
-      "mcp",
-    ],
+    ["an unknown MCP server", { ...agent, prompt: "x", tools: [{ kind: "mcp", name: "t", server: "files", tool: "read" }] }, "invalid_request", "tools.0.server"],
     ["bad tool name", { ...agent, prompt: "x", tools: [{ kind: "local", name: "bad name" }] }, "invalid_request", "tools.0.name"],
     ["non-object tool schema", { ...agent, prompt: "x", tools: [{ kind: "local", name: "t", parameters: { type: "string" } }] }, "invalid_request", "tools.0.parameters"],
     [
