@@ -6,8 +6,10 @@ import { checkSchema, type SchemaIssue } from "./schema-check.js";
  * Providers' native JSON modes differ too much to rely on; this works with
  * every model, and one repair turn fixes most near misses.
  */
+export const OUTPUT_SCHEMA_MARKER = "that matches this JSON Schema:\n";
+
 export function outputInstructions(schema: Record<string, unknown>): string {
-  return `\n\nRespond with only a JSON value (no prose, no code fences) that matches this JSON Schema:\n${JSON.stringify(schema)}`;
+  return `\n\nRespond with only a JSON value (no prose, no code fences) ${OUTPUT_SCHEMA_MARKER}${JSON.stringify(schema)}`;
 }
 
 export type OutputCheck = { ok: true; output: unknown; text: string } | { ok: false; issues: SchemaIssue[] };

@@ -1,5 +1,6 @@
 import type { ModelInfo, ToolCall } from "@agentd/protocol";
 import type { ConversationMessage, LanguageModel, ModelStepRequest, ModelStreamPart } from "./types.js";
+import { mockJsonAnswer } from "./mock-json.js";
 import { countRequestWords, countWords, splitWords } from "./words.js";
 
 export const MOCK_PROVIDER = "mock";
@@ -22,7 +23,8 @@ export function mockInfo(provider: string = MOCK_PROVIDER): ModelInfo {
  * The built-in deterministic model: no network, same answer for the same
  * conversation. After tool results it reports them; a user message whose
  * every line is `call <tool> [<json object>]` naming offered tools becomes
- * those tool calls; anything else is echoed back. Tokens are words.
+ * those tool calls; asked for structured output, it answers the simplest
+ * JSON that fits the schema; anything else is echoed back. Tokens are words.
  */
 export function mockModel(info: ModelInfo = mockInfo()): LanguageModel {
   return { id: info.id, info, stream: (request) => mockStream(request) };
@@ -40,7 +42,7 @@ async function* mockStream(request: ModelStepRequest): AsyncGenerator<ModelStrea
     yield { type: "finish", usage: { inputTokens, outputTokens }, finishReason: "tool-calls" };
     return;
   }
-  const words = splitWords(replyText(request.messages));
+  const words = splitWords(mockJsonAnswer(request.system) ?? replyText(request.messages));
   const limit = request.params.maxTokens ?? Infinity;
   const kept = words.slice(0, limit);
   for (const word of kept) {

@@ -154,6 +154,17 @@ describe("one-shot runs over HTTP (mock model)", () => {
     expect(tooLong.body.error).toContain("Idempotency-Key");
   });
 
+  it("the mock answers a structured-output run with the simplest JSON that fits the schema", async () => {
+    const outputSchema = {
+      type: "object",
+      properties: { city: { type: "string" }, population: { type: "integer", minimum: 1 }, tags: { type: "array", items: { type: "string" }, minItems: 1 }, kind: { enum: ["capital", "town"] } },
+      required: ["city", "population"],
+    };
+    const { body } = await t.request("POST", "/agent-runs", { ...agent, prompt: "describe Paris", outputSchema });
+    const { frames } = await readStream(t.url + body.streamUrl, t.key);
+    expect(frames.at(-1)!.data).toMatchObject({ subtype: "success", output: { city: "mock", population: 1, tags: ["mock"], kind: "capital" } });
+  });
+
   it("a run with `messages` instead of `prompt` sees the whole conversation", async () => {
     const { body, status } = await t.request("POST", "/agent-runs", {
       ...agent,
