@@ -15,7 +15,7 @@ describe("agentd serve", () => {
     const { io, exit } = await serveUntilStarted([], server);
     const out = io.stdout();
     expect(out).toContain("agentd is listening on http://127.0.0.1:7700");
-    expect(out).toContain("data dir:  /data/.agentd");
+    expect(out).toContain("store:     /data/.agentd");
     expect(out).toContain("config:    none");
     expect(out).toContain("model:     mock:default (default)");
     expect(out).toContain("no OPENAI_API_KEY or ANTHROPIC_API_KEY was set, so the built-in deterministic mock model answers");
@@ -41,7 +41,7 @@ describe("agentd serve", () => {
     expect(server.calls[0]).toBe("listen 8080 0.0.0.0");
     expect(out).toContain("Bearer <your key>");
     expect(out).toContain("agentd keys create --workspace default");
-    expect(out).toContain("data dir:  /srv/agentd");
+    expect(out).toContain("store:     /srv/agentd");
     expect(out).toContain("config:    /etc/agentd.config.json");
     expect(out).not.toContain("deterministic mock");
     expect(out).toContain(`"systemPrompt":"You are a helpful assistant."`);

@@ -27,7 +27,7 @@ import { openStore } from "./store/open.js";
 import type { Store } from "./store/types.js";
 
 export interface CreateServerOptions {
-  /** Directory of the embedded store. @default "./.agentd" (see resolveDataDir) */
+  /** Directory of the embedded store. @default "./.agentd" (see resolveDataDir); `DATABASE_URL` in `env` selects PostgreSQL instead */
   dataDir?: string;
   /** Use this store instead of opening one (tests, embedders). */
   store?: Store;
@@ -63,7 +63,14 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const env = options.env ?? process.env;
   const config = options.config ?? {};
   const logger = options.logger ?? createLogger(parseLogLevel(env.AGENTD_LOG_LEVEL));
-  const store = options.store ?? (await openStore({ dataDir: options.dataDir ?? ".agentd" }));
+  const store = options.store ?? (await openStore({ dataDir: options.dataDir ?? ".agentd", ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}) }));
+  let releaseWorker: () => Promise<void>;
+  try {
+    releaseWorker = await store.lockWorker();
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
   const bus: EventBus = new MemoryEventBus();
   const queue = new MemoryRunQueue();
   const models = options.models ?? createModelRegistry(config, env);
@@ -143,6 +150,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       await tools.close();
       await queue.close();
       await bus.close();
+      await releaseWorker();
       await store.close();
     },
   };

@@ -22,14 +22,26 @@ export async function keysCreateCommand(flags: KeysCreateFlags, context: CliCont
   const server = await context.loadServer();
   const dataDir = server.resolveDataDir(flags.data, context.env);
   const workspace = flags.workspace ?? (context.env.AGENTD_WORKSPACE?.trim() || DEFAULT_WORKSPACE);
-  const store = await server.openStore({ dataDir });
+  const databaseUrl = context.env.DATABASE_URL;
+  const store = await server.openStore(databaseUrl ? { databaseUrl } : { dataDir });
   try {
     const created = await server.createApiKey(store, { workspace, ...(flags.name !== undefined ? { name: flags.name } : {}) });
-    context.stderr.write(`Created API key ${created.id} for workspace "${created.workspace}" (data: ${dataDir}).\nIt is shown only once; store it now:\n`);
+    context.stderr.write(`Created API key ${created.id} for workspace "${created.workspace}" (${databaseUrl ? `database: ${redactUrl(databaseUrl)}` : `data: ${dataDir}`}).\nIt is shown only once; store it now:\n`);
     // Alone on the last line so scripts can take it with `| tail -n 1`.
     context.stdout.write(`${created.key}\n`);
   } finally {
     await store.close();
   }
   return 0;
+}
+
+/** A connection string without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable DATABASE_URL)";
+  }
 }

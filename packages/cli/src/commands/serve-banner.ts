@@ -18,7 +18,7 @@ export interface BannerFacts {
 export function serveBanner(facts: BannerFacts): string {
   const lines = [
     `agentd is listening on ${facts.url}`,
-    `  data dir:  ${facts.dataDir}`,
+    `  store:     ${facts.dataDir}`,
     `  config:    ${facts.configPath ?? "none (built-in defaults; create agentd.config.json to add agents and providers)"}`,
     `  model:     ${facts.defaultModelId ?? "none"}${facts.defaultModelId ? " (default)" : ""}`,
   ];

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
 import { CliError, UsageError } from "../errors.js";
+import { redactUrl } from "./keys.js";
 import { serveBanner } from "./serve-banner.js";
 
 interface ServeFlags {
@@ -44,7 +45,7 @@ export async function serveCommand(flags: ServeFlags, context: CliContext): Prom
   context.stdout.write(
     serveBanner({
       url,
-      dataDir,
+      dataDir: context.env.DATABASE_URL ? `PostgreSQL at ${redactUrl(context.env.DATABASE_URL)} (DATABASE_URL)` : dataDir,
       configPath,
       defaultModelId: catalog.defaultModelId,
       defaultModelIsMock: catalog.models.some((model) => model.id === catalog.defaultModelId && model.mock === true),

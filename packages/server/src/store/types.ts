@@ -154,6 +154,13 @@ export interface CommitBatch {
 export interface Store {
   readonly kind: string;
   close(): Promise<void>;
+  /**
+   * Makes this process the one that executes runs from this store, until the
+   * returned release is called; throws AgentdError `conflict` when another
+   * live process holds it. (Runs carry no leases yet: two executing
+   * processes would both resume the same unfinished runs.)
+   */
+  lockWorker(): Promise<() => Promise<void>>;
 
   // --- tenancy -------------------------------------------------------------
   /** Returns the workspace, creating it if needed. */

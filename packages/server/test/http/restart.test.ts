@@ -89,3 +89,22 @@ describe("a run interrupted by a shutdown", () => {
     }
   });
 });
+
+describe("one executing process per data directory", () => {
+  it("refuses a second server on the same data directory, takes over a lock left by a dead process", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const dataDir = tempDir();
+    const first = await createServer({ dataDir, logger: createLogger("silent"), env: {} });
+    await expect(createServer({ dataDir, logger: createLogger("silent"), env: {} })).rejects.toMatchObject({ code: "conflict", message: expect.stringContaining(`pid ${process.pid}`) });
+    // the CLI's key command still works meanwhile
+    const store = await openStore({ dataDir });
+    await store.ensureWorkspace("side-door");
+    await store.close();
+    await first.close();
+    // a lock whose process is gone is stale
+    writeFileSync(join(dataDir, "agentd.db.lock"), "999999999");
+    const next = await createServer({ dataDir, logger: createLogger("silent"), env: {} });
+    await next.close();
+  });
+});

@@ -58,7 +58,11 @@ afterAll(async () => {
 const contractSchema = freshSchema();
 async function emptyStore() {
   const store = await openStore({ databaseUrl, schema: contractSchema, poolSize: 4 });
-  await admin((client) => client.query(`TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.sessions`));
+  await admin((client) =>
+    client.query(
+      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.sessions`,
+    ),
+  );
   return store;
 }
 
@@ -103,13 +107,25 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     const schema = freshSchema();
     const store = await openStore({ databaseUrl, schema });
     const ws = await store.ensureWorkspace("acme");
-    const key = { id: "key_1", workspaceId: ws.id, name: "ci", displayPrefix: "agd_x", hash: "f".repeat(64), createdAt: ws.createdAt, revokedAt: null };
+    const key = {
+      id: "key_1",
+      workspaceId: ws.id,
+      name: "ci",
+      displayPrefix: "agd_x",
+      hash: "f".repeat(64),
+      createdAt: ws.createdAt,
+      revokedAt: null,
+    };
     await store.insertApiKey(key);
     const session = makeSession(ws.id);
     await store.insertSession(session);
     const run = makeRun(ws.id, { sessionId: session.id });
     await store.insertRun(run, { claimSession: session.id });
-    await store.commit({ events: makeEvents(run.id, 1, 25), runs: [{ runId: run.id, patch: { status: "paused", lastSeq: 25 } }], sessions: [] });
+    await store.commit({
+      events: makeEvents(run.id, 1, 25),
+      runs: [{ runId: run.id, patch: { status: "paused", lastSeq: 25 } }],
+      sessions: [],
+    });
     await store.close();
     await store.close(); // idempotent
 
@@ -148,7 +164,10 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await rejectsWith(PostgresStore.open({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/test`, connectTimeoutMs: 1_000 }), "unavailable");
+    await rejectsWith(
+      PostgresStore.open({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/test`, connectTimeoutMs: 1_000 }),
+      "unavailable",
+    );
 
     const { url, cut } = await relay();
     const store = await PostgresStore.open({ databaseUrl: url, schema: contractSchema, connectTimeoutMs: 1_000 });
@@ -163,7 +182,12 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     const schema = freshSchema();
     const store = await PostgresStore.open({ databaseUrl, schema, poolSize: 1 });
     const ws = await store.ensureWorkspace("acme");
-    await admin((client) => client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%' || $1 || '%'", [schema]));
+    await admin((client) =>
+      client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%' || $1 || '%'",
+        [schema],
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await store.getWorkspaceBySlug("acme")).toEqual(ws);
     await store.close();

@@ -1,8 +1,8 @@
 import { DatabaseError, type Pool, type PoolClient, type QueryResult } from "pg";
 import { AgentdError } from "../../errors.js";
-import { statementError, unavailable, type ViolationMessages } from "./errors.js";
+import { isUnavailableCode, statementError, unavailable, type ViolationMessages } from "./errors.js";
 
-/** One SQL statement, plus what to say if it breaks a unique or foreign key rule. */
+/** One SQL statement, plus what to say if it breaks a unique or foreign key rule or finds no row. */
 export interface Statement {
   /** Name of a server-side prepared statement: parsed once per connection, not per call. */
   name?: string;
@@ -28,8 +28,7 @@ export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Pr
     // Refused, timed out, server starting or full: retrying later can work.
     // A rejected login (28P01) or a missing database (3D000) is a
     // configuration error instead, kept as is for the operator.
-    const rejected = error instanceof DatabaseError && statementError(error) === error;
-    throw rejected ? error : unavailable(error);
+    throw error instanceof DatabaseError && !isUnavailableCode(error.code) ? error : unavailable(error);
   }
   let lost: Error | undefined;
   // Without a listener, a socket error on a checked-out client would be an

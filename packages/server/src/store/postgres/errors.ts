@@ -19,7 +19,7 @@ const DOMAIN_ERRORS: Record<string, [code: ErrorCode, message: keyof ViolationMe
  * "this request is wrong": connection exceptions (class 08), shutdown or
  * start-up (57P01-57P03), too many connections (53300).
  */
-function isUnavailableCode(code: string | undefined): boolean {
+export function isUnavailableCode(code: string | undefined): boolean {
   return code !== undefined && (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" || code === "53300");
 }
 

@@ -122,7 +122,9 @@ export async function migrate(client: PoolClient, quotedSchema: string, schema: 
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${quotedSchema}.agentd_schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)`,
     );
-    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${quotedSchema}.agentd_schema_migrations`);
+    const { rows } = await client.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM ${quotedSchema}.agentd_schema_migrations`,
+    );
     const current = rows[0]?.version ?? 0;
     if (current > SCHEMA_VERSION) {
       throw new Error(`database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`);

@@ -19,7 +19,9 @@ import {
  * `search_path`, which poolers such as PgBouncer may not carry.
  */
 export function statements(s: string) {
-  const named = (name: string, text: string) => (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
+  const named =
+    (name: string, text: string) =>
+    (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
   const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUN_INSERT_COLUMNS}) VALUES (${placeholders(17)})`);
   const insertSession = named("insert_session", `INSERT INTO ${s}.sessions (${SESSION_INSERT_COLUMNS}) VALUES (${placeholders(11)})`);
   // The whole batch is one INSERT: four arrays unnested side by side into rows.
@@ -28,7 +30,10 @@ export function statements(s: string) {
     `INSERT INTO ${s}.run_events (run_id, seq, type, data) SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[])`,
   );
   return {
-    insertWorkspace: named("insert_workspace", `INSERT INTO ${s}.workspaces (id, slug, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING`),
+    insertWorkspace: named(
+      "insert_workspace",
+      `INSERT INTO ${s}.workspaces (id, slug, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING`,
+    ),
     workspaceBySlug: named("workspace_by_slug", `SELECT ${WORKSPACE_COLUMNS} FROM ${s}.workspaces WHERE slug = $1`),
 
     insertApiKey: named(
@@ -59,7 +64,10 @@ export function statements(s: string) {
         ...insertEvents([events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.data)]),
         // Which event broke the rule is only in the error's message text,
         // which is not parsed: the message names the batch's runs.
-        violation: { duplicate: `an event of this batch is already stored (runs ${runIds})`, missingParent: `run not found (one of ${runIds})` },
+        violation: {
+          duplicate: `an event of this batch is already stored (runs ${runIds})`,
+          missingParent: `run not found (one of ${runIds})`,
+        },
       };
     },
     readEvents: named(

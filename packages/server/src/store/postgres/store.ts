@@ -2,9 +2,20 @@ import { escapeIdentifier, Pool, type PoolClient } from "pg";
 import type { RunStatus } from "@agentd/protocol";
 import { AgentdError } from "../../errors.js";
 import { randomBase62 } from "../../ids.js";
-import type { ApiKeyRecord, CommitBatch, RunFilter, RunRecord, SessionPatch, SessionRecord, Store, StoredEvent, WorkspaceRecord } from "../types.js";
+import type {
+  ApiKeyRecord,
+  CommitBatch,
+  RunFilter,
+  RunRecord,
+  SessionPatch,
+  SessionRecord,
+  Store,
+  StoredEvent,
+  WorkspaceRecord,
+} from "../types.js";
 import { BEGIN, COMMIT, rollback, rows, send, withClient, type Statement } from "./connection.js";
 import { listRunsStatement, type RunPage } from "./list.js";
+import { unavailable } from "./errors.js";
 import { migrate } from "./migrations.js";
 import { runPatches, sessionPatches } from "./patches.js";
 import { apiKeyFromRow, runFromRow, sessionFromRow, type ApiKeyRow, type RunRow, type SessionRow } from "./rows.js";
@@ -49,7 +60,8 @@ export class PostgresStore implements Store {
   /** Connects, brings the schema up to date (safe when many processes start at once) and returns the store. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const schema = options.schema ?? "agentd";
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TypeError(`invalid schema name "${schema}": use lower-case letters, digits and _`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw new TypeError(`invalid schema name "${schema}": use lower-case letters, digits and _`);
     const pool = new Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
@@ -75,6 +87,36 @@ export class PostgresStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.end();
+  }
+
+  /** A session-level advisory lock on a connection of its own, held until released. */
+  async lockWorker(): Promise<() => Promise<void>> {
+    const key = `agentd-worker:${this.#schema}`;
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    try {
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [key]);
+      if (!rows[0]?.locked) {
+        throw new AgentdError(
+          "conflict",
+          `another agentd process is serving this database (schema ${this.#schema}); one executing process per database until runs carry leases (issue #4)`,
+        );
+      }
+    } catch (error) {
+      client.release();
+      throw error;
+    }
+    return async () => {
+      try {
+        await client.query("SELECT pg_advisory_unlock(hashtext($1))", [key]);
+      } finally {
+        client.release();
+      }
+    };
   }
 
   async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {
@@ -107,7 +149,10 @@ export class PostgresStore implements Store {
 
   async insertRun(run: RunRecord, options: { claimSession?: string } = {}): Promise<void> {
     const { claimSession } = options;
-    if (claimSession === undefined) return void (await this.#rows(this.#sql.insertRun(run)));
+    if (claimSession === undefined) {
+      await this.#rows(this.#sql.insertRun(run));
+      return;
+    }
     await this.#transaction(async (client) => {
       const [, locked] = await send(client, [BEGIN, this.#sql.lockSessionForClaim([run.workspaceId, claimSession])]);
       const session = locked!.rows[0] as { status: string; activeRunId: string | null } | undefined;
@@ -174,7 +219,7 @@ export class PostgresStore implements Store {
   }
 
   /** `work` sends BEGIN with its first statements and COMMIT with its last; any failure rolls back. */
-  #transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+  #transaction(work: (client: PoolClient) => Promise<unknown>): Promise<void> {
     return this.#use(async (client) => {
       try {
         await work(client);

@@ -14,6 +14,7 @@ import type {
   WorkspaceRecord,
 } from "../types.js";
 import { writeError } from "./constraints.js";
+import { lockDataFile } from "./worker-lock.js";
 import { RunLister, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { runPatchWriter, sessionPatchWriter } from "./patches.js";
@@ -36,8 +37,11 @@ export class SqliteStore implements Store {
   readonly #commit: (batch: CommitBatch) => void;
   readonly #insertRun: (run: RunRecord, claimSession: string | undefined) => void;
 
+  readonly #file: string;
+
   /** @param file a database file path (created if missing) or `:memory:`. */
   constructor(file: string) {
+    this.#file = file;
     this.#db = new Database(file);
     try {
       // WAL: readers (stream replays) never block the writer. synchronous=NORMAL
@@ -67,6 +71,12 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  async lockWorker(): Promise<() => Promise<void>> {
+    if (this.#file === ":memory:") return async () => undefined;
+    const release = lockDataFile(this.#file);
+    return async () => release();
   }
 
   async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {

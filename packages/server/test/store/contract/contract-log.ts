@@ -52,6 +52,23 @@ export function logCases(ctx: ContractContext): void {
     await rejectsWith(store.commit({ events: [makeEvent(run.id, 1)], runs: [{ runId: "run_missing", patch: { status: "running" } }], sessions: [] }), "not_found");
     await rejectsWith(store.updateSession("ses_missing", { status: "ended" }), "not_found");
     expect(await store.readEvents(run.id, 0, 10)).toEqual([]);
+
+    // The last write of a batch failing undoes the first ones: new runs, events, patches.
+    const fresh = makeRun(ws.id);
+    await rejectsWith(
+      store.commit({
+        newRuns: [fresh],
+        events: [makeEvent(fresh.id, 1), makeEvent(run.id, 1)],
+        runs: [{ runId: run.id, patch: { status: "running", lastSeq: 1 } }],
+        sessions: [{ sessionId: "ses_missing", patch: { lastUsedAt: "2030-01-01T00:00:00.000Z" } }],
+      }),
+      "not_found",
+    );
+    expect(await store.getRun(ws.id, fresh.id)).toBeUndefined();
+    expect(await store.getRun(ws.id, run.id)).toEqual(run);
+    expect(await store.readEvents(run.id, 0, 10)).toEqual([]);
+    // An empty patch changes nothing, so it needs no row (as in SQLite).
+    await store.commit({ events: [], runs: [{ runId: "run_missing", patch: {} }], sessions: [] });
   });
 
   it("reads events after a seq, ascending, a page at a time, one run only", async () => {
@@ -85,7 +102,7 @@ export function logCases(ctx: ContractContext): void {
         { role: "tool", toolUseId: "tu_1", name: "clock", result: "12:00" },
       ],
       toolTurns: 1,
-      pending: [{ toolUseId: "tu_2", name: "fetch", args: {}, error: "timed out" }],
+      pending: [{ toolUseId: "tu_2", name: "fetch", args: {}, executor: "server", approval: "approved", error: "timed out" }],
       pendingDeadline: 1_750_000_000_123,
       inputStart: 0,
       attempt: 2,
