@@ -50,8 +50,12 @@ const event = (runId, seq) => ({
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const rate = (count, millis) => Math.round((count / millis) * 1000).toLocaleString("en-US");
 
-/** `writers` concurrent committers (as several runs of one worker are), each on its own share of the runs. */
-async function bench(writers) {
+/**
+ * `writers` concurrent committers (as several runs of one worker are), each
+ * on its own share of the runs. `fenced`: every run is leased first and every
+ * commit carries its fence (issue #4), as a scaled-out worker writes.
+ */
+async function bench(writers, fenced = false) {
   const schema = `agentd_bench_${randomBytes(4).toString("hex")}`;
   let start = process.hrtime.bigint();
   const store = await PostgresStore.open({ databaseUrl, schema });
@@ -62,6 +66,14 @@ async function bench(writers) {
     // 1. DESIGN.md's shape: runs interleaved, 50 events per commit, lastSeq patched each time.
     const ids = Array.from({ length: RUNS }, (_, i) => `run_${i}`);
     for (const id of ids) await store.insertRun(run(ws.id, id));
+    const fences = new Map();
+    const lease = async (id) => {
+      if (!fenced) return;
+      const { lease } = await store.claimRun(id, "bench-worker", 60_000);
+      fences.set(id, [{ runId: id, workerId: lease.workerId, epoch: lease.epoch }]);
+    };
+    const fence = (id) => (fenced ? { fences: fences.get(id) } : {});
+    for (const id of ids) await lease(id);
     start = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: writers }, async (_, writer) => {
@@ -69,15 +81,16 @@ async function bench(writers) {
         for (let from = 1; from <= EVENTS_PER_RUN; from += BATCH) {
           for (const id of mine) {
             const events = Array.from({ length: BATCH }, (_, i) => event(id, from + i));
-            await store.commit({ events, runs: [{ runId: id, patch: { lastSeq: from + BATCH - 1 } }], sessions: [] });
+            await store.commit({ events, runs: [{ runId: id, patch: { lastSeq: from + BATCH - 1 } }], sessions: [], ...fence(id) });
           }
         }
       }),
     );
     const logMs = ms(start);
+    const label = fenced ? " (fenced)" : "";
     if (writers > 1)
       return console.log(
-        `${writers} writers: ${RUNS}x${EVENTS_PER_RUN} events, ${BATCH}/commit: ${rate(RUNS * EVENTS_PER_RUN, logMs)} events/s (${logMs.toFixed(0)} ms)`,
+        `${writers} writers${label}: ${RUNS}x${EVENTS_PER_RUN} events, ${BATCH}/commit: ${rate(RUNS * EVENTS_PER_RUN, logMs)} events/s (${logMs.toFixed(0)} ms)`,
       );
 
     // 2. Latency of one group commit: 100 events + run patches (status, usage, checkpoint) + lastSeq.
@@ -85,6 +98,7 @@ async function bench(writers) {
     for (let i = 0; i < 200; i++) {
       const id = `run_lat_${i}`;
       await store.insertRun(run(ws.id, id));
+      await lease(id);
       const events = Array.from({ length: 100 }, (_, j) => event(id, j + 1));
       const begin = process.hrtime.bigint();
       await store.commit({
@@ -94,6 +108,7 @@ async function bench(writers) {
           { runId: id, patch: { status: "completed", text: "done" } },
         ],
         sessions: [],
+        ...fence(id),
       });
       latencies.push(ms(begin));
     }
@@ -105,16 +120,18 @@ async function bench(writers) {
     for (let i = 0; i < SHORT; i++) {
       const id = `run_short_${i}`;
       await store.insertRun(run(ws.id, id));
+      await lease(id);
       const events = Array.from({ length: 25 }, (_, j) => event(id, j + 1));
       await store.commit({
         events,
         runs: [{ runId: id, patch: { lastSeq: 25, status: "completed", endedAt: new Date().toISOString() } }],
         sessions: [],
+        ...fence(id),
       });
     }
     const shortMs = ms(start);
     console.log(
-      `1 writer: open+migrate ${openMs.toFixed(1)} ms | ${RUNS}x${EVENTS_PER_RUN} events, ${BATCH}/commit: ${rate(RUNS * EVENTS_PER_RUN, logMs)} events/s ` +
+      `1 writer${label}: open+migrate ${openMs.toFixed(1)} ms | ${RUNS}x${EVENTS_PER_RUN} events, ${BATCH}/commit: ${rate(RUNS * EVENTS_PER_RUN, logMs)} events/s ` +
         `(${logMs.toFixed(0)} ms) | commit(100 events + patches) p50 ${(latencies[100] * 1000).toFixed(0)} us, ` +
         `p99 ${(latencies[198] * 1000).toFixed(0)} us | ${SHORT} runs x 25 events: ${rate(SHORT, shortMs)} runs/s`,
     );
@@ -129,6 +146,8 @@ async function bench(writers) {
 
 await bench(1);
 await bench(8);
+await bench(1, true);
+await bench(8, true);
 console.log(
   `RSS ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MB, node ${process.version}, PostgreSQL at ${new URL(databaseUrl).host}`,
 );

@@ -1,6 +1,7 @@
 import type { ListRunsParams, RunSnapshot, RunStatus } from "@agentd/client";
 import { RUN_STATUSES } from "@agentd/protocol";
 import type { Command } from "commander";
+import { registerRunsDecide } from "./runs-decide.js";
 import { clientFrom, type CliContext } from "../context.js";
 import { UsageError } from "../errors.js";
 import { formatRun, formatRunTable } from "./runs-format.js";
@@ -38,6 +39,7 @@ export function registerRuns(program: Command, context: CliContext, done: (exitC
     .argument("<runId>", "the run's id")
     .option("--json", "print the run snapshot as JSON")
     .action(async (runId: string, flags: { json?: boolean }) => done(await runsGetCommand(runId, flags, context)));
+  registerRunsDecide(runs, context, done);
 }
 
 export async function runsListCommand(flags: RunsListFlags, context: CliContext): Promise<number> {

@@ -1,8 +1,10 @@
 import type { StoredEvent } from "../store/types.js";
-import type { EventBus, EventListener } from "./types.js";
+import type { EventBus, EventListener, SignalListener } from "./types.js";
 
+/** One process: delivery is synchronous and never lost, so onReconnect never fires. */
 export class MemoryEventBus implements EventBus {
   private readonly listeners = new Map<string, Set<EventListener>>();
+  private readonly signals = new Map<string, Set<SignalListener>>();
 
   publish(runId: string, events: readonly StoredEvent[]): void {
     const set = this.listeners.get(runId);
@@ -11,19 +13,42 @@ export class MemoryEventBus implements EventBus {
   }
 
   subscribe(runId: string, listener: EventListener): () => void {
-    let set = this.listeners.get(runId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(runId, set);
-    }
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
-    };
+    return add(this.listeners, runId, listener);
+  }
+
+  signal(topic: string, message: string): void {
+    const set = this.signals.get(topic);
+    if (!set) return;
+    for (const listener of set) listener(message);
+  }
+
+  onSignal(topic: string, listener: SignalListener): () => void {
+    return add(this.signals, topic, listener);
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  onReconnect(_listener: () => void): () => void {
+    return () => undefined;
   }
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.signals.clear();
   }
+}
+
+function add<T>(map: Map<string, Set<T>>, key: string, listener: T): () => void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+    if (set.size === 0 && map.get(key) === set) map.delete(key);
+  };
 }

@@ -125,6 +125,16 @@ export interface RunFilter {
 
 export type SessionPatch = Partial<Pick<SessionRecord, "status" | "agentSpec" | "messages" | "activeRunId" | "lastUsedAt" | "endedAt">>;
 
+/** A worker's hold on a run (issue #4): only the holder executes it and writes its events. */
+export interface Lease {
+  runId: string;
+  workerId: string;
+  /** Fencing token: incremented by every claim; a write carrying an older epoch is refused. */
+  epoch: number;
+  /** Epoch milliseconds (the database's clock) when the lease lapses unless renewed. */
+  expiresAt: number;
+}
+
 /** One event as stored: `data` is the event's full JSON (seq and type included). */
 export interface StoredEvent {
   runId: string;
@@ -143,6 +153,19 @@ export interface CommitBatch {
   events: StoredEvent[];
   runs: Array<{ runId: string; patch: RunPatch }>;
   sessions: Array<{ sessionId: string; patch: SessionPatch }>;
+  /**
+   * Fencing (issue #4): for each run listed, the writes of this batch for it
+   * (its events and its patch) are made only if the run's lease still has
+   * this epoch and this worker; otherwise they are left out and the run is
+   * reported in `CommitResult.fenced`. The rest of the batch commits.
+   * Runs not listed are written unconditionally (single-process mode).
+   */
+  fences?: Array<{ runId: string; workerId: string; epoch: number }>;
+}
+
+export interface CommitResult {
+  /** Runs whose writes were refused because their lease moved on (a zombie writer). */
+  fenced: string[];
 }
 
 /**
@@ -190,7 +213,23 @@ export interface Store {
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
 
   // --- events + state ------------------------------------------------------
-  commit(batch: CommitBatch): Promise<void>;
+  commit(batch: CommitBatch): Promise<CommitResult | void>;
+
+  // --- leases (issue #4) -----------------------------------------------------
+  /**
+   * Takes the lease of a run that is `queued` or `running` and has no owner,
+   * or whose lease has lapsed, or that this worker already holds: sets the
+   * owner, increments the epoch, sets expiresAt = now + leaseMs (the store's
+   * clock), and returns the lease with the run as it is now. Undefined when
+   * another worker holds a live lease or the run is paused or ended.
+   */
+  claimRun(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined>;
+  /** Extends the leases this worker still holds (same epoch); returns the runIds it holds no longer. */
+  renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]>;
+  /** Gives a lease up (the run paused, ended or is handed over); false if it had moved on already. */
+  releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean>;
+  /** Runs `queued` or `running` whose lease has lapsed, or that have no owner and were created more than `unownedForMs` ago; oldest first. */
+  orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>>;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
 

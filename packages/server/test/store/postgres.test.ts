@@ -90,7 +90,7 @@ async function relay(): Promise<{ url: string; cut: () => Promise<void> }> {
 }
 
 describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
-  storeContract("postgres", emptyStore);
+  storeContract("postgres", emptyStore, { reopen: () => openStore({ databaseUrl, schema: contractSchema, poolSize: 4 }) });
 
   it("migrates once when four processes open a fresh schema at the same time", async () => {
     const schema = freshSchema();

@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 storeContract("sqlite in memory", () => openStore({ memory: true }));
-storeContract("sqlite file", async () => openStore({ dataDir: await tempDir() }));
+let lastDir = "";
+storeContract("sqlite file", async () => openStore({ dataDir: (lastDir = await tempDir()) }), { reopen: () => openStore({ dataDir: lastDir }) });
 
 describe("SqliteStore on disk", () => {
   it("loses nothing across close and reopen", async () => {

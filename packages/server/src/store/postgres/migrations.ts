@@ -102,6 +102,21 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     IF matched = 0 THEN RAISE no_data_found; END IF;
   END $$;
   `,
+
+  // 2: leases (issue #4), as store/sqlite/migrations.ts 3. A worker holds a
+  // run while owner_id is its id and lease_expires_at (epoch ms, the
+  // database's clock) is ahead; every claim increments lease_epoch, the
+  // fencing token, which never goes back. Adding columns with a constant
+  // default rewrites no rows. The partial index holds only live runs
+  // (queued/running) in creation order: orphanedRuns walks it, and a run
+  // leaves it when it pauses or ends.
+  (s) => `
+  ALTER TABLE ${s}.runs
+    ADD COLUMN owner_id text COLLATE "C",
+    ADD COLUMN lease_epoch integer NOT NULL DEFAULT 0,
+    ADD COLUMN lease_expires_at bigint;
+  CREATE INDEX runs_live_created ON ${s}.runs (created_at, created_order) WHERE status IN ('queued', 'running');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,12 +1,22 @@
 import type { RunPatch, SessionPatch } from "../types.js";
 import type { Statement } from "./connection.js";
+import { withoutNul } from "./rows.js";
 
 interface Column {
   name: string;
   json: boolean;
+  /** Free text that may carry NUL (see withoutNul). */
+  text?: boolean;
 }
 
 const column = (name: string, json = false): Column => ({ name, json });
+const freeText = (name: string): Column => ({ name, json: false, text: true });
+
+/** The lease a fenced patch requires (issue #4). */
+export interface Guard {
+  workerId: string;
+  epoch: number;
+}
 
 /*
  * The allow-list of patchable fields (the same as store/sqlite/patches.ts).
@@ -16,9 +26,9 @@ const column = (name: string, json = false): Column => ({ name, json });
 const RUN_COLUMNS: Record<keyof RunPatch, Column> = {
   status: column("status"),
   checkpoint: column("checkpoint", true),
-  text: column("text"),
+  text: freeText("text"),
   subtype: column("subtype"),
-  error: column("error"),
+  error: freeText("error"),
   usage: column("usage", true),
   lastSeq: column("last_seq"),
   startedAt: column("started_at"),
@@ -53,8 +63,13 @@ export class PatchBuilder<P extends object> {
     private readonly columns: Record<keyof P & string, Column>,
   ) {}
 
-  /** The UPDATE, failing with not_found when no row has this id; undefined for an empty patch. */
-  build(id: string, patch: P): Statement | undefined {
+  /**
+   * The UPDATE, failing with not_found when no row has this id; undefined
+   * for an empty patch. With a guard (runs only), the UPDATE matches only
+   * while the row's lease is that one and is skipped otherwise, not an
+   * error: the commit reports the run as fenced.
+   */
+  build(id: string, patch: P, guard?: Guard): Statement | undefined {
     const keys: string[] = [];
     for (const key in patch) {
       if (patch[key] === undefined) continue;
@@ -63,21 +78,26 @@ export class PatchBuilder<P extends object> {
     }
     if (keys.length === 0) return undefined;
     keys.sort();
-    const shape = keys.join(",");
+    const shape = `${guard === undefined ? "" : "guarded:"}${keys.join(",")}`;
     let statement = this.#shapes.get(shape);
     if (statement === undefined) {
       const sets = keys.map((key, index) => `${this.#column(key).name} = $${index + 1}`).join(", ");
+      const at = keys.length + 1;
       const text =
-        `WITH patched AS (UPDATE ${this.schema}.${this.table} SET ${sets} WHERE id = $${keys.length + 1} RETURNING 1) ` +
-        `SELECT ${this.schema}.agentd_expect_row(count(*)) FROM patched`;
+        guard === undefined
+          ? `WITH patched AS (UPDATE ${this.schema}.${this.table} SET ${sets} WHERE id = $${at} RETURNING 1) ` +
+            `SELECT ${this.schema}.agentd_expect_row(count(*)) FROM patched`
+          : `UPDATE ${this.schema}.${this.table} SET ${sets} WHERE id = $${at} AND owner_id = $${at + 1} AND lease_epoch = $${at + 2}`;
       statement = { name: `agentd_patch_${this.table}_${this.#shapes.size}`, text };
       this.#shapes.set(shape, statement);
     }
     const values: unknown[] = keys.map((key) => {
       const value = patch[key as keyof P];
-      return this.#column(key).json ? JSON.stringify(value) : value;
+      const { json, text } = this.#column(key);
+      return json ? JSON.stringify(value) : text === true ? withoutNul(value as string | null) : value;
     });
     values.push(id);
+    if (guard !== undefined) values.push(guard.workerId, guard.epoch);
     return { ...statement, values, violation: { missingRow: `${this.noun} ${id} not found` } };
   }
 

@@ -30,6 +30,17 @@ export const SESSION_INSERT_COLUMNS =
 /** `$1, $2, ... $n` */
 export const placeholders = (count: number): string => Array.from({ length: count }, (_, index) => `$${index + 1}`).join(", ");
 
+/**
+ * A run's `text` and `error` (model output, error messages) with NUL
+ * replaced by U+FFFD: a PostgreSQL text value cannot hold NUL (the write
+ * would fail with 22021). The SQLite store does the same, so a run reads
+ * back alike from either store. JSON columns need nothing: JSON.stringify
+ * writes NUL as the escape \u0000.
+ */
+export function withoutNul<T extends string | null | undefined>(value: T): T {
+  return (typeof value === "string" && value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value) as T;
+}
+
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
 export type RunRow = Json<RunRecord, "agentSpec" | "metadata" | "checkpoint" | "usage">;
@@ -58,9 +69,9 @@ export function runValues(run: RunRecord): unknown[] {
     JSON.stringify(run.agentSpec),
     JSON.stringify(run.metadata),
     JSON.stringify(run.checkpoint),
-    run.text,
+    withoutNul(run.text),
     run.subtype,
-    run.error,
+    withoutNul(run.error),
     JSON.stringify(run.usage),
     run.lastSeq,
     run.createdAt,

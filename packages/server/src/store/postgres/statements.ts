@@ -1,5 +1,6 @@
 import type { RunRecord, SessionRecord, StoredEvent } from "../types.js";
 import type { Statement } from "./connection.js";
+import { fenceArrays, type Fence } from "./leases.js";
 import {
   API_KEY_COLUMNS,
   RUN_COLUMNS,
@@ -28,6 +29,17 @@ export function statements(s: string) {
   const insertEvents = named(
     "insert_events",
     `INSERT INTO ${s}.run_events (run_id, seq, type, data) SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[])`,
+  );
+  // With fences (issue #4): an event of a fenced run is kept only if the run's
+  // lease is still the one named (leases.ts `hold` explains why this
+  // re-check agrees with it); events of other runs go in unconditionally.
+  const insertFencedEvents = named(
+    "insert_fenced_events",
+    `INSERT INTO ${s}.run_events (run_id, seq, type, data)
+     SELECT e.run_id, e.seq, e.type, e.data FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[]) AS e(run_id, seq, type, data)
+     WHERE e.run_id <> ALL($5::text[]) OR EXISTS (
+       SELECT 1 FROM ${s}.runs r JOIN unnest($5::text[], $6::text[], $7::integer[]) AS f(run_id, worker_id, epoch) ON r.id = f.run_id
+       WHERE r.id = e.run_id AND r.owner_id = f.worker_id AND r.lease_epoch = f.epoch)`,
   );
   return {
     insertWorkspace: named(
@@ -58,10 +70,11 @@ export function statements(s: string) {
       `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,
     ),
 
-    insertEvents: (events: StoredEvent[]): Statement => {
+    insertEvents: (events: StoredEvent[], fences: Fence[] = []): Statement => {
       const runIds = [...new Set(events.map((event) => event.runId))].join(", ");
+      const columns = [events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.data)];
       return {
-        ...insertEvents([events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.data)]),
+        ...(fences.length === 0 ? insertEvents(columns) : insertFencedEvents([...columns, ...fenceArrays(fences)])),
         // Which event broke the rule is only in the error's message text,
         // which is not parsed: the message names the batch's runs.
         violation: {

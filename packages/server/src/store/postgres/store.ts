@@ -5,6 +5,8 @@ import { randomBase62 } from "../../ids.js";
 import type {
   ApiKeyRecord,
   CommitBatch,
+  CommitResult,
+  Lease,
   RunFilter,
   RunRecord,
   SessionPatch,
@@ -13,10 +15,12 @@ import type {
   StoredEvent,
   WorkspaceRecord,
 } from "../types.js";
+import { buildCommit } from "./commit.js";
 import { BEGIN, COMMIT, rollback, rows, send, withClient, type Statement } from "./connection.js";
+import { leaseStatements, PostgresLeases, type LeaseStatements } from "./leases.js";
 import { listRunsStatement, type RunPage } from "./list.js";
-import { unavailable } from "./errors.js";
 import { migrate } from "./migrations.js";
+import { lockWorker } from "./worker-lock.js";
 import { runPatches, sessionPatches } from "./patches.js";
 import { apiKeyFromRow, runFromRow, sessionFromRow, type ApiKeyRow, type RunRow, type SessionRow } from "./rows.js";
 import { statements, type Statements } from "./statements.js";
@@ -32,8 +36,6 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
 }
 
-const optional = <T>(value: T | undefined): T[] => (value === undefined ? [] : [value]);
-
 /**
  * The scale-out store: PostgreSQL through a `pg.Pool` in pipeline mode: the
  * statements of one call go out back to back, so a group commit (BEGIN,
@@ -45,6 +47,8 @@ export class PostgresStore implements Store {
   readonly #pool: Pool;
   readonly #schema: string;
   readonly #sql: Statements;
+  readonly #leaseSql: LeaseStatements;
+  readonly #leases: PostgresLeases;
   readonly #runPatches;
   readonly #sessionPatches;
   #closed = false;
@@ -53,6 +57,8 @@ export class PostgresStore implements Store {
     this.#pool = pool;
     this.#schema = quotedSchema;
     this.#sql = statements(quotedSchema);
+    this.#leaseSql = leaseStatements(quotedSchema);
+    this.#leases = new PostgresLeases(this.#leaseSql, (statement) => this.#rows(statement));
     this.#runPatches = runPatches(quotedSchema);
     this.#sessionPatches = sessionPatches(quotedSchema);
   }
@@ -91,32 +97,7 @@ export class PostgresStore implements Store {
 
   /** A session-level advisory lock on a connection of its own, held until released. */
   async lockWorker(): Promise<() => Promise<void>> {
-    const key = `agentd-worker:${this.#schema}`;
-    let client: PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw unavailable(error);
-    }
-    try {
-      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext($1)) AS locked", [key]);
-      if (!rows[0]?.locked) {
-        throw new AgentdError(
-          "conflict",
-          `another agentd process is serving this database (schema ${this.#schema}); one executing process per database until runs carry leases (issue #4)`,
-        );
-      }
-    } catch (error) {
-      client.release();
-      throw error;
-    }
-    return async () => {
-      try {
-        await client.query("SELECT pg_advisory_unlock(hashtext($1))", [key]);
-      } finally {
-        client.release();
-      }
-    };
+    return lockWorker(this.#pool, this.#schema);
   }
 
   async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {
@@ -180,16 +161,29 @@ export class PostgresStore implements Store {
     return (await this.#rows<RunRow>(this.#sql.runsByStatus([statuses]))).map(runFromRow);
   }
 
-  async commit(batch: CommitBatch): Promise<void> {
-    // Built before taking a connection: a bad patch field throws without a round trip.
-    const writes: Statement[] = (batch.newRuns ?? []).map((run) => this.#sql.insertRun(run));
-    if (batch.events.length > 0) writes.push(this.#sql.insertEvents(batch.events));
-    for (const { runId, patch } of batch.runs) writes.push(...optional(this.#runPatches.build(runId, patch)));
-    for (const { sessionId, patch } of batch.sessions) writes.push(...optional(this.#sessionPatches.build(sessionId, patch)));
-    if (writes.length === 0) return;
+  async commit(batch: CommitBatch): Promise<CommitResult> {
+    const parts = { sql: this.#sql, leases: this.#leaseSql, runPatches: this.#runPatches, sessionPatches: this.#sessionPatches };
+    const { writes, result } = buildCommit(parts, batch);
+    if (writes.length === 0) return { fenced: [] };
     // One round trip. A duplicate seq, a missing run or a patch that matches
     // no row fails on the server, which turns the COMMIT into a ROLLBACK.
-    await this.#transaction((client) => send(client, [BEGIN, ...writes, COMMIT]));
+    return result(await this.#transaction((client) => send(client, [BEGIN, ...writes, COMMIT])));
+  }
+
+  async claimRun(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+    return this.#leases.claim(runId, workerId, leaseMs);
+  }
+
+  async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {
+    return this.#leases.renew(workerId, leases, leaseMs);
+  }
+
+  async releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean> {
+    return this.#leases.release(runId, workerId, epoch);
+  }
+
+  async orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>> {
+    return this.#leases.orphaned(limit, unownedForMs);
   }
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -219,10 +213,10 @@ export class PostgresStore implements Store {
   }
 
   /** `work` sends BEGIN with its first statements and COMMIT with its last; any failure rolls back. */
-  #transaction(work: (client: PoolClient) => Promise<unknown>): Promise<void> {
+  #transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     return this.#use(async (client) => {
       try {
-        await work(client);
+        return await work(client);
       } catch (error) {
         await rollback(client);
         throw error;

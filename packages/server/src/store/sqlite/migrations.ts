@@ -86,6 +86,19 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_workspace_agent_created ON runs (workspace_id, agent_id, created_at, id) WHERE agent_id IS NOT NULL;
   CREATE INDEX runs_workspace_session_created ON runs (workspace_id, session_id, created_at, id) WHERE session_id IS NOT NULL;
   `,
+
+  // 3: leases (issue #4). A worker holds a run while owner_id is its id and
+  // lease_expires_at (epoch ms) is ahead of the clock; every claim increments
+  // lease_epoch, the fencing token, which never goes back (release leaves
+  // it). The partial index holds only live runs (queued/running), in
+  // creation order (rowid breaks ties): orphanedRuns walks it instead of
+  // every run ever made, and a run leaves it when it pauses or ends.
+  `
+  ALTER TABLE runs ADD COLUMN owner_id TEXT;
+  ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
+  CREATE INDEX runs_live_created ON runs (created_at) WHERE status IN ('queued', 'running');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

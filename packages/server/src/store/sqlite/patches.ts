@@ -1,12 +1,16 @@
 import type Database from "better-sqlite3";
 import type { RunPatch, SessionPatch } from "../types.js";
+import { withoutNul } from "./rows.js";
 
 interface Column {
   name: string;
   json: boolean;
+  /** Free text that may carry NUL (see withoutNul). */
+  text?: boolean;
 }
 
 const column = (name: string, json = false): Column => ({ name, json });
+const freeText = (name: string): Column => ({ name, json: false, text: true });
 
 /*
  * The allow-list of patchable fields. Column names in the generated SQL come
@@ -15,9 +19,9 @@ const column = (name: string, json = false): Column => ({ name, json });
 const RUN_COLUMNS: Record<keyof RunPatch, Column> = {
   status: column("status"),
   checkpoint: column("checkpoint", true),
-  text: column("text"),
+  text: freeText("text"),
   subtype: column("subtype"),
-  error: column("error"),
+  error: freeText("error"),
   usage: column("usage", true),
   lastSeq: column("last_seq"),
   startedAt: column("started_at"),
@@ -68,7 +72,8 @@ export class PatchWriter<P extends object> {
     }
     const values: unknown[] = keys.map((key) => {
       const value = patch[key as keyof P];
-      return this.#column(key).json ? JSON.stringify(value) : value;
+      const { json, text } = this.#column(key);
+      return json ? JSON.stringify(value) : text === true ? withoutNul(value as string | null) : value;
     });
     values.push(id);
     return statement.run(...values).changes;

@@ -20,6 +20,15 @@ export const SESSION_COLUMNS =
   "id, workspace_id AS workspaceId, name, status, agent_spec AS agentSpec, metadata, messages, " +
   "active_run_id AS activeRunId, created_at AS createdAt, last_used_at AS lastUsedAt, ended_at AS endedAt";
 
+/**
+ * A run's `text` and `error` (model output, error messages) with NUL
+ * replaced by U+FFFD. PostgreSQL text cannot hold NUL; this store does the
+ * same, so a run reads back alike from either store (store contract).
+ */
+export function withoutNul<T extends string | null | undefined>(value: T): T {
+  return (typeof value === "string" && value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value) as T;
+}
+
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
 export type RunRow = Json<RunRecord, "agentSpec" | "metadata" | "checkpoint" | "usage">;
@@ -48,9 +57,9 @@ export function runToRow(run: RunRecord): RunRow {
     agentSpec: JSON.stringify(run.agentSpec),
     metadata: JSON.stringify(run.metadata),
     checkpoint: JSON.stringify(run.checkpoint),
-    text: run.text,
+    text: withoutNul(run.text),
     subtype: run.subtype,
-    error: run.error,
+    error: withoutNul(run.error),
     usage: JSON.stringify(run.usage),
     lastSeq: run.lastSeq,
     createdAt: run.createdAt,

@@ -1,10 +1,11 @@
 import Database from "better-sqlite3";
 import type { RunStatus } from "@agentd/protocol";
-import { AgentdError } from "../../errors.js";
 import { randomBase62 } from "../../ids.js";
 import type {
   ApiKeyRecord,
   CommitBatch,
+  CommitResult,
+  Lease,
   RunFilter,
   RunRecord,
   SessionPatch,
@@ -15,11 +16,12 @@ import type {
 } from "../types.js";
 import { writeError } from "./constraints.js";
 import { lockDataFile } from "./worker-lock.js";
+import { SqliteLeases } from "./leases.js";
 import { RunLister, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
-import { runPatchWriter, sessionPatchWriter } from "./patches.js";
-import { apiKeyFromRow, runFromRow, runToRow, sessionFromRow, sessionToRow } from "./rows.js";
+import { apiKeyFromRow, runFromRow, sessionFromRow, sessionToRow } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
+import { SqliteWrites } from "./writes.js";
 
 /**
  * The embedded store. better-sqlite3 is synchronous; the methods are async
@@ -31,10 +33,10 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly #db: Database.Database;
   readonly #sql: Statements;
-  readonly #runPatches;
-  readonly #sessionPatches;
+  readonly #writes: SqliteWrites;
   readonly #lister: RunLister;
-  readonly #commit: (batch: CommitBatch) => void;
+  readonly #leases: SqliteLeases;
+  readonly #commit: (batch: CommitBatch) => CommitResult;
   readonly #insertRun: (run: RunRecord, claimSession: string | undefined) => void;
 
   readonly #file: string;
@@ -60,13 +62,15 @@ export class SqliteStore implements Store {
       this.#db.close();
       throw error;
     }
-    this.#runPatches = runPatchWriter(this.#db);
-    this.#sessionPatches = sessionPatchWriter(this.#db);
     this.#lister = new RunLister(this.#db);
-    this.#commit = this.#db.transaction((batch: CommitBatch) => this.#commitNow(batch));
-    this.#insertRun = this.#db.transaction((run: RunRecord, claimSession: string | undefined) =>
-      this.#insertRunNow(run, claimSession),
-    );
+    this.#leases = new SqliteLeases(this.#db);
+    const writes = (this.#writes = new SqliteWrites(this.#db, this.#sql, this.#leases));
+    // IMMEDIATE: the write lock is taken at BEGIN, so no other connection can
+    // claim a run between the fence check and the writes it guards (and a
+    // read-first transaction cannot fail to upgrade to a writer).
+    const commit = this.#db.transaction((batch: CommitBatch) => writes.commit(batch));
+    this.#commit = (batch) => commit.immediate(batch);
+    this.#insertRun = this.#db.transaction((run: RunRecord, claimSession: string | undefined) => writes.insertRun(run, claimSession));
   }
 
   async close(): Promise<void> {
@@ -125,8 +129,24 @@ export class SqliteStore implements Store {
     return this.#lister.list(workspaceId, filter, page);
   }
 
-  async commit(batch: CommitBatch): Promise<void> {
-    this.#commit(batch);
+  async commit(batch: CommitBatch): Promise<CommitResult> {
+    return this.#commit(batch);
+  }
+
+  async claimRun(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+    return this.#leases.claim(runId, workerId, leaseMs);
+  }
+
+  async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {
+    return this.#leases.renew(workerId, leases, leaseMs);
+  }
+
+  async releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean> {
+    return this.#leases.release(runId, workerId, epoch);
+  }
+
+  async orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>> {
+    return this.#leases.orphaned(limit, unownedForMs);
   }
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -147,46 +167,6 @@ export class SqliteStore implements Store {
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {
-    this.#patchSession(sessionId, patch);
-  }
-
-  #commitNow(batch: CommitBatch): void {
-    for (const run of batch.newRuns ?? []) this.#insertRunNow(run, undefined);
-    let event: StoredEvent | undefined;
-    try {
-      for (event of batch.events) this.#sql.insertEvent.run(event.runId, event.seq, event.type, event.data);
-    } catch (error) {
-      // A duplicate seq means two writers think they own the run: the whole
-      // batch is refused (rolled back), never written over a log a client may have read.
-      throw writeError(error, {
-        duplicate: `event ${event?.seq} of run ${event?.runId} is already stored`,
-        missingParent: `run ${event?.runId} not found`,
-      });
-    }
-    for (const { runId, patch } of batch.runs) {
-      if (this.#runPatches.apply(runId, patch) === 0) throw new AgentdError("not_found", `run ${runId} not found`);
-    }
-    for (const { sessionId, patch } of batch.sessions) this.#patchSession(sessionId, patch);
-  }
-
-  #patchSession(sessionId: string, patch: SessionPatch): void {
-    if (this.#sessionPatches.apply(sessionId, patch) === 0) throw new AgentdError("not_found", `session ${sessionId} not found`);
-  }
-
-  #insertRunNow(run: RunRecord, claimSession: string | undefined): void {
-    if (claimSession !== undefined) {
-      const session = this.#sql.sessionClaimState.get(run.workspaceId, claimSession);
-      if (session === undefined) throw new AgentdError("not_found", `session ${claimSession} not found`);
-      if (session.status === "ended") throw new AgentdError("session_ended", `session ${claimSession} has ended`);
-      if (session.activeRunId !== null) {
-        throw new AgentdError("session_busy", `session ${claimSession} already has a run in progress (${session.activeRunId})`);
-      }
-      this.#sql.claimSession.run(run.id, claimSession);
-    }
-    try {
-      this.#sql.insertRun.run(runToRow(run));
-    } catch (error) {
-      throw writeError(error, { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` });
-    }
+    this.#writes.patchSession(sessionId, patch);
   }
 }

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRun, rejectsWith } from "./contract-fixtures.js";
 import { listCases } from "./contract-list.js";
 import { logCases } from "./contract-log.js";
+import { fencingCases } from "./contract-fencing.js";
+import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
 import type { Store, WorkspaceRecord } from "../../../src/store/types.js";
@@ -12,12 +14,21 @@ export interface ContractContext {
   ws: WorkspaceRecord;
 }
 
+export interface ContractOptions {
+  /**
+   * Opens the store last made by `makeStore` again, after the case closed it
+   * (a durable store: a file, a database). Without it, the cases about
+   * surviving a restart are skipped.
+   */
+  reopen?: () => Promise<Store>;
+}
+
 /**
- * The behaviour every Store implementation must have (SQLite now,
- * PostgreSQL later). `makeStore` returns a fresh, empty store; it is closed
+ * The behaviour every Store implementation must have (SQLite,
+ * PostgreSQL). `makeStore` returns a fresh, empty store; it is closed
  * after each case.
  */
-export function storeContract(name: string, makeStore: () => Promise<Store>): void {
+export function storeContract(name: string, makeStore: () => Promise<Store>, options: ContractOptions = {}): void {
   describe(`Store contract: ${name}`, () => {
     const ctx = {} as ContractContext;
     beforeEach(async () => {
@@ -79,5 +90,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>): vo
     logCases(ctx);
     listCases(ctx);
     sessionCases(ctx);
+    leaseCases(ctx, options);
+    fencingCases(ctx);
   });
 }
