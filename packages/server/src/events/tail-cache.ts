@@ -19,8 +19,16 @@ interface Entry {
 export class TailCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  private endedCount = 0;
 
-  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+  /**
+   * @param maxBytes event data kept in all, running runs included. @default 8 MiB
+   * @param maxEnded ended runs kept: readers come right after the end or not for long. @default 1000
+   */
+  constructor(
+    private readonly maxBytes = 8 * 1024 * 1024,
+    private readonly maxEnded = 1000,
+  ) {}
 
   /** Starts caching a run that has no events yet. */
   track(runId: string, workspaceId: string): void {
@@ -41,12 +49,13 @@ export class TailCache {
       this.bytes += event.data.length;
       if (isTerminalEventType(event.type)) {
         entry.ended = true;
+        this.endedCount++;
         // Re-insert: the Map's order is then the order runs ended in, oldest first.
         this.entries.delete(event.runId);
         this.entries.set(event.runId, entry);
       }
     }
-    if (this.bytes > this.maxBytes) this.shrink();
+    if (this.bytes > this.maxBytes || this.endedCount > this.maxEnded) this.shrink();
   }
 
   /** Events after `afterSeq` if this run's log is cached, else undefined. */
@@ -66,7 +75,7 @@ export class TailCache {
     // Ended runs first (oldest first), then running ones.
     for (const pass of [true, false]) {
       for (const [runId, entry] of this.entries) {
-        if (this.bytes <= this.maxBytes * 0.75) return;
+        if (this.bytes <= this.maxBytes * 0.75 && this.endedCount <= this.maxEnded * 0.75) return;
         if (entry.ended === pass) this.evict(runId, entry);
       }
     }
@@ -75,5 +84,6 @@ export class TailCache {
   private evict(runId: string, entry: Entry): void {
     this.entries.delete(runId);
     this.bytes -= entry.bytes;
+    if (entry.ended) this.endedCount--;
   }
 }
