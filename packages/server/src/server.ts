@@ -16,6 +16,11 @@ import { createLogger, parseLogLevel, type Logger } from "./logger.js";
 import { createModelRegistry } from "./models/registry.js";
 import type { ModelRegistry } from "./models/types.js";
 import { MemoryRunQueue } from "./queue/memory.js";
+import { RedisRunQueue } from "./queue/redis.js";
+import type { RunQueue } from "./queue/types.js";
+import { RedisEventBus } from "./bus/redis.js";
+import { hostname } from "node:os";
+import { randomBase62 } from "./ids.js";
 import { runRoutes } from "./routes/runs.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { systemRoutes } from "./routes/system.js";
@@ -63,25 +68,42 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const env = options.env ?? process.env;
   const config = options.config ?? {};
   const logger = options.logger ?? createLogger(parseLogLevel(env.AGENTD_LOG_LEVEL));
-  const store = options.store ?? (await openStore({ dataDir: options.dataDir ?? ".agentd", ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}) }));
-  let releaseWorker: () => Promise<void>;
-  try {
-    releaseWorker = await store.lockWorker();
-  } catch (error) {
-    if (!options.store) await store.close();
-    throw error;
+  const store =
+    options.store ??
+    (await openStore({
+      dataDir: options.dataDir ?? ".agentd",
+      ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+      ...(env.AGENTD_DB_SCHEMA ? { schema: env.AGENTD_DB_SCHEMA } : {}),
+    }));
+  // With REDIS_URL this process is one worker of a cluster sharing the store
+  // (docs/scale-out.md): runs execute under leases; otherwise it executes
+  // every run of the store alone, and makes sure no other process does.
+  const cluster = env.REDIS_URL ? clusterSettings(env) : undefined;
+  let releaseWorker: () => Promise<void> = async () => undefined;
+  if (!cluster) {
+    try {
+      releaseWorker = await store.lockWorker();
+    } catch (error) {
+      if (!options.store) await store.close();
+      throw error;
+    }
   }
-  const bus: EventBus = new MemoryEventBus();
-  const queue = new MemoryRunQueue();
+  const bus: EventBus = cluster
+    ? new RedisEventBus({ url: cluster.redisUrl, prefix: cluster.prefix, name: cluster.workerId, logger })
+    : new MemoryEventBus();
+  const queue: RunQueue = cluster
+    ? new RedisRunQueue({ url: cluster.redisUrl, prefix: cluster.prefix, workerId: cluster.workerId, logger })
+    : new MemoryRunQueue();
   const models = options.models ?? createModelRegistry(config, env);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
   const tools = createServerTools(config, env, logger);
   const handoff = new SessionHandoff(store, (record) => {
-    log.tails.track(record.id, record.workspaceId);
+    if (!engine.clustered) log.tails.track(record.id, record.workspaceId);
     log.patchRun(record.id, { checkpoint: record.checkpoint });
     engine.submit(record);
   });
   const engine: RunEngine = new RunEngine({
+    ...(cluster ? { cluster: { workerId: cluster.workerId, leaseMs: cluster.leaseMs, bus } } : {}),
     sessionReleased: (workspaceId, sessionId) => handoff.next(workspaceId, sessionId),
     store,
     log,
@@ -90,7 +112,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     tools,
     logger,
     serverToolTimeoutMs: config.serverToolTimeoutMs ?? 300_000,
-    localToolTimeoutMs: numberFromEnv(env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
+    localToolTimeoutMs:
+      numberFromEnv("AGENTD_LOCAL_TOOL_TIMEOUT_MS", env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
   });
   const runs = new RunService({ store, log, engine, models, config, tools, handoff });
   const sessions = new SessionService(store, runs, engine, log, handoff);
@@ -182,9 +205,19 @@ async function handle(router: Router, logger: Logger, req: IncomingMessage, res:
   res.end(req.method === "HEAD" ? undefined : payload);
 }
 
-function numberFromEnv(value: string | undefined): number | undefined {
+function clusterSettings(env: Record<string, string | undefined>) {
+  return {
+    redisUrl: env.REDIS_URL!,
+    prefix: env.AGENTD_REDIS_PREFIX ?? "agentd:",
+    // Stable across restarts when set, so a restarted worker requeues what it held.
+    workerId: env.AGENTD_WORKER_ID ?? `${hostname()}:${process.pid}:${randomBase62(6)}`,
+    leaseMs: numberFromEnv("AGENTD_LEASE_MS", env.AGENTD_LEASE_MS, 100) ?? 10_000,
+  };
+}
+
+function numberFromEnv(name: string, value: string | undefined, min = 1): number | undefined {
   if (value === undefined || value === "") return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`AGENTD_LOCAL_TOOL_TIMEOUT_MS must be a positive integer (got '${value}')`);
+  if (!Number.isInteger(parsed) || parsed < min) throw new Error(`${name} must be an integer >= ${min} (got '${value}')`);
   return parsed;
 }

@@ -19,6 +19,8 @@ import { checkOutput, repairPrompt } from "./output.js";
 import { runModelStep } from "./step.js";
 import { dispatchCall, dispatchTurn, planTurn, restartOrphans, type TurnHooks } from "./tool-calls.js";
 import { ToolSet, type ToolResolvers } from "./toolset.js";
+import { LeaseKeeper, type ClusterOptions } from "./leases.js";
+import type { EventBus } from "../bus/types.js";
 
 export interface EngineOptions {
   store: Store;
@@ -33,7 +35,16 @@ export interface EngineOptions {
   serverToolTimeoutMs: number;
   /** A session's run ended and freed it: its next queued run may start. */
   sessionReleased(workspaceId: string, sessionId: string): Promise<void>;
+  /**
+   * Several workers share the store (issue #4): runs execute under leases,
+   * new and orphaned runs go through the shared queue, cancels reach other
+   * workers through the bus. Absent: one process, everything local.
+   */
+  cluster?: ClusterOptions & { bus: EventBus };
 }
+
+/** How long a tool result or decision waits for a run busy on another worker, in milliseconds. */
+const BUSY_RUN_WAIT_MS = 10_000;
 
 export type ToolResultOutcome = "accepted" | "ignored";
 
@@ -51,9 +62,37 @@ export class RunEngine {
   /** Set by close(): loops stop where they are and leave their runs resumable. */
   private stopping = false;
   private readonly hooks: TurnHooks;
+  private readonly keeper: LeaseKeeper | undefined;
+  private readonly adopting = new Map<string, Promise<ActiveRun | undefined>>();
+  private readonly watches = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: EngineOptions) {
-    options.queue.process((runId) => this.execute(runId), { concurrency: 10_000 });
+    const { cluster } = options;
+    if (cluster) {
+      this.keeper = new LeaseKeeper(
+        options.store,
+        options.log,
+        cluster,
+        { lost: (runIds) => this.lost(runIds), orphan: (runId) => options.queue.enqueue(runId) },
+        options.logger,
+      );
+      options.log.onFenced = (runIds) => {
+        for (const runId of runIds) this.keeper!.forget(runId);
+        this.lost(runIds);
+      };
+      // The store did not take this worker's writes: stop those runs here; their
+      // leases lapse and a worker (maybe this one) resumes them from the store.
+      options.log.onCommitFailed = (runIds) => {
+        for (const runId of runIds) this.keeper!.forget(runId);
+        this.lost(runIds);
+      };
+      cluster.bus.onSignal("cancel", (runId) => {
+        const run = this.runs.get(runId);
+        if (run) void this.cancel(run.record, "cancelled by request");
+      });
+    }
+    if (!cluster) options.log.onCommitFailed = (runIds) => this.reloadLater(this.lost(runIds));
+    options.queue.process((runId) => this.execute(runId), { concurrency: cluster ? 256 : 10_000 });
     this.hooks = {
       emit: this.emit,
       settled: (run) => this.settled(run),
@@ -68,14 +107,24 @@ export class RunEngine {
     return run && !run.finished ? run.record : undefined;
   }
 
-  /** Takes charge of a freshly inserted run and queues it. */
+  /** True when runs execute under leases, shared with other workers. */
+  get clustered(): boolean {
+    return this.keeper !== undefined;
+  }
+
+  /** Takes charge of a freshly inserted run and queues it (in a cluster: for whichever worker has room). */
   submit(record: RunRecord): void {
+    if (this.keeper) return this.options.queue.enqueue(record.id);
     this.runs.set(record.id, new ActiveRun(record));
     this.options.queue.enqueue(record.id);
   }
 
-  /** Picks up runs a previous process left unfinished (start-up). */
+  /** Picks up runs a previous process left unfinished (start-up). In a cluster the lease sweep does it, continuously. */
   async recover(): Promise<number> {
+    if (this.keeper) {
+      this.keeper.start();
+      return 0;
+    }
     const runs = await this.options.store.listRunsByStatus(["queued", "running", "paused"]);
     for (const record of runs) {
       const run = new ActiveRun(record);
@@ -115,6 +164,7 @@ export class RunEngine {
 
   /** Seed 004 §8: a result for one pending local tool call. */
   async submitToolResult(record: RunRecord, toolUseId: string, outcome: { result?: string; error?: string }): Promise<ToolResultOutcome> {
+    await this.adoptForInput(record);
     const run = this.liveRun(record, { ignoreCancelled: true });
     if (!run) return "ignored";
     const call = run.pending.find((pending) => pending.toolUseId === toolUseId);
@@ -133,7 +183,7 @@ export class RunEngine {
       ...(outcome.error !== undefined ? { error: outcome.error } : { result: call.result! }),
     });
     if (!run.pending.some(awaitsLocalResult)) run.record.checkpoint.pendingDeadline = null;
-    this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
+    this.commitInput(run);
     await this.options.log.flush();
     this.settled(run);
     return "accepted";
@@ -141,6 +191,7 @@ export class RunEngine {
 
   /** Decisions on calls waiting for approval (`POST /continue`); all or nothing. */
   async continueRun(record: RunRecord, decisions: ApprovalDecision[]): Promise<void> {
+    await this.adoptForInput(record);
     const run = this.liveRun(record, { ignoreCancelled: false })!;
     const seen = new Set<string>();
     for (const decision of decisions) {
@@ -155,7 +206,7 @@ export class RunEngine {
     // A run paused before a restart has not resolved its tools in this process yet.
     run.tools ??= await ToolSet.resolve(run.spec.tools ?? [], this.options.tools);
     for (const decision of decisions) this.decide(run, decision);
-    this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
+    this.commitInput(run);
     await this.options.log.flush();
     this.settled(run);
   }
@@ -172,14 +223,18 @@ export class RunEngine {
       run.abort.abort();
     }
     await Promise.allSettled([...this.loops]);
+    for (const timer of this.watches.values()) clearTimeout(timer);
     this.runs.clear();
     await this.options.log.flush().catch(() => undefined);
+    // Leases handed back at once: another worker resumes these runs without waiting for them to lapse.
+    await this.keeper?.close();
   }
 
   // --- the loop --------------------------------------------------------------
 
   private execute(runId: string): Promise<void> {
     const run = this.runs.get(runId);
+    if (!run && this.keeper && !this.stopping) return this.adopt(runId, {}).then((adopted) => (adopted ? this.execute(runId) : undefined));
     if (!run || run.closing || this.stopping) return Promise.resolve();
     if (run.executing) {
       run.wake = true;
@@ -198,7 +253,9 @@ export class RunEngine {
         this.loops.delete(loop);
         if (run.wake && !run.closing && !this.stopping) {
           run.wake = false;
-          this.options.queue.enqueue(run.id);
+          setImmediate(() => void this.execute(run.id));
+        } else {
+          this.park(run);
         }
       });
     this.loops.add(loop);
@@ -332,6 +389,17 @@ export class RunEngine {
     if (!run.pending.some(awaitsApproval)) run.record.checkpoint.approvalDeadline = null;
   }
 
+  /**
+   * Writes an answer with the status it implies, in one commit: a run that can
+   * go on is `running` in the store the moment its last answer is, so if this
+   * worker dies before the next step, the orphan sweep picks it up elsewhere.
+   */
+  private commitInput(run: ActiveRun): void {
+    const canGoOn = run.pending.every(isAnswered) || run.running.size > 0;
+    if (canGoOn && run.record.status === "paused") this.setStatus(run, "running", { checkpoint: run.record.checkpoint });
+    else this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
+  }
+
   /** Something of the turn was answered: go on if it is complete, else show whether the run waits on the outside. */
   private settled(run: ActiveRun): void {
     if (run.closing || this.stopping) return;
@@ -340,8 +408,11 @@ export class RunEngine {
       return;
     }
     if (run.executing) return;
-    if (run.running.size === 0) this.pause(run);
-    else if (run.record.status !== "running") this.setStatus(run, "running", { checkpoint: run.record.checkpoint });
+    if (run.running.size === 0) {
+      this.pause(run);
+      this.park(run);
+      return;
+    } else if (run.record.status !== "running") this.setStatus(run, "running", { checkpoint: run.record.checkpoint });
     else this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
   }
 
@@ -411,6 +482,7 @@ export class RunEngine {
     record.checkpoint.approvalDeadline = null;
     this.options.log.patchRun(record.id, { ...fields, status, usage: record.usage, checkpoint: record.checkpoint });
     this.runs.delete(record.id);
+    if (this.keeper) void this.keeper.release(record.id);
     // A queued run of a session never held it: nothing to release.
     if (session && session.activeRunId === record.id) {
       const messages = status === "completed" ? [...session.messages, ...newTurns(record)] : undefined;
@@ -418,6 +490,138 @@ export class RunEngine {
       await this.options.log.flush().catch(() => undefined);
       await this.options.sessionReleased(record.workspaceId, session.id);
     }
+  }
+
+  // --- leases (cluster) ------------------------------------------------------
+
+  /** Claims a run and builds it from the store; one claim at a time per run in this process. */
+  private adopt(runId: string, options: { paused?: boolean }): Promise<ActiveRun | undefined> {
+    const existing = this.runs.get(runId);
+    if (existing) return Promise.resolve(existing);
+    let pending = this.adopting.get(runId);
+    if (!pending) {
+      pending = this.claimAndBuild(runId, options).finally(() => this.adopting.delete(runId));
+      this.adopting.set(runId, pending);
+    }
+    return pending;
+  }
+
+  private async claimAndBuild(runId: string, options: { paused?: boolean }): Promise<ActiveRun | undefined> {
+    if (this.stopping) return undefined;
+    const record = await this.keeper!.claim(runId, options);
+    if (!record) return undefined;
+    const watch = this.watches.get(runId);
+    if (watch) clearTimeout(watch);
+    this.watches.delete(runId);
+    const run = new ActiveRun(record);
+    this.runs.set(runId, run);
+    if (record.lastSeq === 0) this.options.log.tails.track(runId, record.workspaceId);
+    if (record.cancelRequested) run.cancelReason = record.cancelRequested;
+    if (record.status === "running") {
+      // Its worker stopped mid-step: continue from the last checkpoint, and say so.
+      record.checkpoint.attempt += 1;
+      this.emit(run, { type: "run_resumed", attempt: record.checkpoint.attempt, reason: "the worker executing the run stopped" });
+      this.options.log.patchRun(runId, { checkpoint: record.checkpoint });
+    }
+    return run;
+  }
+
+  /** Input for a run not executing here (a tool result, a decision): take its lease, waiting while another worker has it. */
+  private async adoptForInput(record: RunRecord): Promise<void> {
+    if (!this.keeper || this.runs.has(record.id) || TERMINAL.has(record.status)) return;
+    const deadline = Date.now() + BUSY_RUN_WAIT_MS;
+    for (let current: RunRecord | undefined = record; current && !TERMINAL.has(current.status);) {
+      if (await this.adopt(record.id, { paused: true })) return;
+      if (Date.now() > deadline) {
+        throw new AgentdError("unavailable", `run ${record.id} is busy on another worker; retry`, {
+          hint: "The SDK retries this by itself.",
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      current = await this.options.store.getRun(record.workspaceId, record.id);
+    }
+  }
+
+  /**
+   * In a cluster a paused run holds no lease and leaves memory: whichever
+   * worker gets its next input takes it. This worker only keeps a timer for
+   * its earliest deadline, to take it back then and apply the deadline.
+   */
+  private park(run: ActiveRun): void {
+    if (!this.keeper || this.stopping || run.executing || run.closing || run.running.size > 0 || run.record.status !== "paused") return;
+    const checkpoint = run.record.checkpoint;
+    const deadlines = [checkpoint.pendingDeadline, checkpoint.approvalDeadline ?? null].filter((value): value is number => value !== null);
+    run.clearTimers();
+    this.runs.delete(run.id);
+    this.options.log.tails.forget(run.id);
+    void this.keeper.release(run.id);
+    if (deadlines.length === 0) return;
+    const timer = setTimeout(
+      () => {
+        this.watches.delete(run.id);
+        void this.adopt(run.id, { paused: true }).then((adopted) => {
+          if (!adopted) return;
+          this.armTimers(adopted);
+          setImmediate(() => this.park(adopted));
+        });
+      },
+      Math.max(0, Math.min(...deadlines) - Date.now()) + 5,
+    );
+    timer.unref();
+    this.watches.set(run.id, timer);
+  }
+
+  /**
+   * Embedded mode after a failed commit: once the store answers again, take
+   * the runs back from what it holds (their last committed checkpoint).
+   */
+  private reloadLater(runIds: string[], delayMs = 1_000): void {
+    if (runIds.length === 0 || this.stopping) return;
+    const timer = setTimeout(async () => {
+      const retry: string[] = [];
+      for (const runId of runIds) {
+        try {
+          const [record] = (await this.options.store.listRunsByStatus(["queued", "running", "paused"])).filter(
+            (candidate) => candidate.id === runId,
+          );
+          if (!record || this.runs.has(runId)) continue;
+          const run = new ActiveRun(record);
+          this.runs.set(runId, run);
+          if (record.status === "paused") {
+            this.armTimers(run);
+            continue;
+          }
+          if (record.status === "running") {
+            record.checkpoint.attempt += 1;
+            this.emit(run, { type: "run_resumed", attempt: record.checkpoint.attempt, reason: "the store was unreachable" });
+            this.options.log.patchRun(runId, { checkpoint: record.checkpoint });
+          }
+          this.options.queue.enqueue(runId);
+        } catch {
+          retry.push(runId);
+        }
+      }
+      this.reloadLater(retry, Math.min(delayMs * 2, 30_000));
+    }, delayMs);
+    timer.unref();
+  }
+
+  /** Leases lost (late heartbeat, fenced commit), or writes the store refused: stop those runs here without writing anything more. */
+  private lost(runIds: string[]): string[] {
+    const stopped: string[] = [];
+    for (const runId of runIds) {
+      const run = this.runs.get(runId);
+      if (!run) continue;
+      stopped.push(runId);
+      this.options.logger.warn({ runId }, "lost the lease of a run; another worker continues it");
+      run.closing = true;
+      run.finished = true;
+      run.clearTimers();
+      run.abort.abort();
+      this.runs.delete(runId);
+      this.options.log.tails.forget(runId);
+    }
+    return stopped;
   }
 
   private failUnexpected(run: ActiveRun, error: unknown): Promise<void> {
@@ -445,6 +649,8 @@ export class RunEngine {
     this.options.log.append(run.id, run.stamp(input));
   };
 }
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
 
 /** The turns a successful session run adds to the session's history. */
 function newTurns(record: RunRecord): ChatMessage[] {

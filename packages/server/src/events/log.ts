@@ -12,6 +12,12 @@ import { TailCache } from "./tail-cache.js";
  */
 export class EventLog {
   private newRuns: RunRecord[] = [];
+  /** Leases of the runs this process executes under a lease (cluster mode): their writes carry the epoch. */
+  private readonly fences = new Map<string, { workerId: string; epoch: number }>();
+  /** Told which runs' writes the store refused: their lease moved on (this process is a zombie for them). */
+  onFenced: (runIds: string[]) => void = () => undefined;
+  /** Told which runs had writes in a commit that failed (store unreachable): their state here is ahead of the store. */
+  onCommitFailed: (runIds: string[]) => void = () => undefined;
   private events: StoredEvent[] = [];
   private runs = new Map<string, RunPatch>();
   private sessions = new Map<string, SessionPatch>();
@@ -32,10 +38,19 @@ export class EventLog {
    * creating a run costs no transaction of its own. Await `flush()` before
    * telling anyone the run exists.
    */
-  insertRun(run: RunRecord): void {
+  insertRun(run: RunRecord, options: { track?: boolean } = {}): void {
     this.newRuns.push(run);
-    this.tails.track(run.id, run.workspaceId);
+    if (options.track ?? true) this.tails.track(run.id, run.workspaceId);
     this.schedule();
+  }
+
+  /** From now on this run's writes are made only while its lease has this epoch. */
+  fence(runId: string, workerId: string, epoch: number): void {
+    this.fences.set(runId, { workerId, epoch });
+  }
+
+  unfence(runId: string): void {
+    this.fences.delete(runId);
   }
 
   /** Events after `afterSeq`: from the tail cache when it has the run, else from the store. */
@@ -78,6 +93,8 @@ export class EventLog {
     this.scheduled = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => previous.catch(() => undefined))
       .then(() => this.commitPending());
+    // Whoever awaits flush() sees a failure; nobody awaiting must not crash the process.
+    this.scheduled.catch(() => undefined);
     this.inFlight = this.scheduled;
   }
 
@@ -89,18 +106,35 @@ export class EventLog {
       runs: [...this.runs].map(([runId, patch]) => ({ runId, patch })),
       sessions: [...this.sessions].map(([sessionId, patch]) => ({ sessionId, patch })),
     };
+    if (this.fences.size > 0) {
+      const runIds = new Set([...batch.events.map((event) => event.runId), ...batch.runs.map((entry) => entry.runId)]);
+      batch.fences = [...runIds].flatMap((runId) => {
+        const fence = this.fences.get(runId);
+        return fence ? [{ runId, ...fence }] : [];
+      });
+    }
     this.newRuns = [];
     this.events = [];
     this.runs = new Map();
     this.sessions = new Map();
+    let fenced: string[] = [];
     try {
-      await this.store.commit(batch);
+      fenced = (await this.store.commit(batch))?.fenced ?? [];
     } catch (error) {
       this.onCommitError(error);
+      const runIds = new Set([
+        ...batch.events.map((event) => event.runId),
+        ...batch.runs.map((entry) => entry.runId),
+        ...(batch.newRuns ?? []).map((run) => run.id),
+      ]);
+      this.onCommitFailed([...runIds]);
       throw error;
     }
-    this.tails.add(batch.events);
-    publishGrouped(this.bus, batch.events);
+    // A refused run's events were not stored: nobody may see them.
+    const events = fenced.length === 0 ? batch.events : batch.events.filter((event) => !fenced.includes(event.runId));
+    this.tails.add(events);
+    publishGrouped(this.bus, events);
+    if (fenced.length > 0) this.onFenced(fenced);
   }
 }
 

@@ -51,6 +51,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       if (closed) return;
       closed = true;
       unsubscribe();
+      offReconnect();
       clearInterval(heartbeat);
       if (!res.writableEnded) res.end();
       resolve();
@@ -140,6 +141,12 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
         held.push(...events);
         void catchUp();
       }
+    });
+
+    // Pub/sub loses what is published while a connection is down: after a
+    // reconnect, the store says what was missed.
+    const offReconnect = options.bus.onReconnect(() => {
+      if (!closed && !catchingUp) void catchUp();
     });
 
     const heartbeat = setInterval(

@@ -35,6 +35,12 @@ export class TailCache {
     this.entries.set(runId, { workspaceId, events: [], bytes: 0, ended: false });
   }
 
+  /** Stops caching a run: it goes on elsewhere (another worker), so this copy would go stale. */
+  forget(runId: string): void {
+    const entry = this.entries.get(runId);
+    if (entry) this.evict(runId, entry);
+  }
+
   /** Adds committed events (any runs, in commit order). */
   add(events: readonly StoredEvent[]): void {
     for (const event of events) {

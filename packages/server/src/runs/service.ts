@@ -46,7 +46,8 @@ export class RunService {
     const spec = this.resolveSpec(specInput);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
     const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {});
-    this.deps.log.insertRun(record);
+    // In a cluster another worker may execute it: only the executor caches its log.
+    this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
     await this.deps.log.flush();
     this.deps.engine.submit(record);
     return { runId: record.id, streamUrl: streamUrl(workspace, record.id) };
@@ -68,12 +69,12 @@ export class RunService {
     } catch (error) {
       if (!(error instanceof AgentdError && error.code === "session_busy" && body.onBusy === "enqueue")) throw error;
       // Queued: it waits in the store, unclaimed, until the session hands over to it.
-      this.deps.log.insertRun(record);
+      this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
       await this.deps.log.flush();
       await this.deps.handoff.next(workspace.id, session.id);
       return created;
     }
-    this.deps.log.tails.track(record.id, workspace.id);
+    if (!this.deps.engine.clustered) this.deps.log.tails.track(record.id, workspace.id);
     this.deps.engine.submit(record);
     return created;
   }
@@ -180,6 +181,7 @@ function newRunRecord(
     createdAt: new Date().toISOString(),
     startedAt: null,
     endedAt: null,
+    cancelRequested: null,
   };
 }
 

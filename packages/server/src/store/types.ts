@@ -86,6 +86,13 @@ export interface RunRecord {
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
+  /**
+   * Why cancelling the run was asked for (`Store.requestCancel`); null when
+   * it was not. Not part of `RunPatch`: only `requestCancel` sets it, and an
+   * inserted run never carries one (the value given to `insertRun` or
+   * `CommitBatch.newRuns` is ignored and stored as null).
+   */
+  cancelRequested: string | null;
 }
 
 /** Fields of a run that change while it executes. */
@@ -211,6 +218,16 @@ export interface Store {
   listRuns(workspaceId: string, filter: RunFilter, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]>;
   /** Runs in any of these states, oldest first (start-up recovery). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
+  /**
+   * Records a request to cancel the run, with its reason
+   * (`RunRecord.cancelRequested`), if the run exists and is not ended
+   * (`completed`, `failed`, `cancelled`); returns whether it did. A later
+   * request replaces the reason (NUL is stored as U+FFFD, as in `text`).
+   * Needs no lease and is not fenced (one UPDATE): the worker holding the
+   * run sees it on its next read or claim. Commits that patch the run's
+   * other fields leave it as it is.
+   */
+  requestCancel(runId: string, reason: string): Promise<boolean>;
 
   // --- events + state ------------------------------------------------------
   commit(batch: CommitBatch): Promise<CommitResult | void>;
@@ -222,8 +239,18 @@ export interface Store {
    * owner, increments the epoch, sets expiresAt = now + leaseMs (the store's
    * clock), and returns the lease with the run as it is now. Undefined when
    * another worker holds a live lease or the run is paused or ended.
+   *
+   * With `paused: true`, a `paused` run can be claimed too, under the same
+   * rules (unowned, lapsed, or already held by this worker; the epoch
+   * increments): for a worker that resumes or cancels a paused run. Ended
+   * runs are never claimable.
    */
-  claimRun(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined>;
+  claimRun(
+    runId: string,
+    workerId: string,
+    leaseMs: number,
+    options?: { paused?: boolean },
+  ): Promise<{ lease: Lease; record: RunRecord } | undefined>;
   /** Extends the leases this worker still holds (same epoch); returns the runIds it holds no longer. */
   renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]>;
   /** Gives a lease up (the run paused, ended or is handed over); false if it had moved on already. */

@@ -66,7 +66,7 @@ describe("SQLite run listing", () => {
     db.exec(`DROP INDEX runs_workspace_created_id; DROP INDEX runs_workspace_status_created;
       DROP INDEX runs_workspace_agent_created; DROP INDEX runs_workspace_session_created;
       CREATE INDEX runs_workspace_created ON runs (workspace_id, created_at);
-      DROP INDEX runs_live_created; ALTER TABLE runs DROP COLUMN owner_id; ALTER TABLE runs DROP COLUMN lease_epoch; ALTER TABLE runs DROP COLUMN lease_expires_at;`);
+      DROP INDEX runs_live_created; ALTER TABLE runs DROP COLUMN owner_id; ALTER TABLE runs DROP COLUMN lease_epoch; ALTER TABLE runs DROP COLUMN lease_expires_at; ALTER TABLE runs DROP COLUMN cancel_requested;`);
     db.pragma("user_version = 1");
     db.close();
 

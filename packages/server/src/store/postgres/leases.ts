@@ -17,8 +17,10 @@ import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
  */
 const CLOCK = `clock AS MATERIALIZED (SELECT t, (extract(epoch from t) * 1000)::bigint AS now_ms FROM clock_timestamp() AS t)`;
 
-/** Runs that can be leased at all: paused and ended runs hold no lease. */
+/** Runs that are executing or waiting to: a plain claim takes only these, and only these can be orphans. Ended runs hold no lease. */
 const LIVE = "status IN ('queued', 'running')";
+/** What a claim accepts: live runs, and paused ones when the claim asks for them ($4). */
+const CLAIMABLE = `(${LIVE} OR ($4::boolean AND status = 'paused'))`;
 
 export type Fence = NonNullable<CommitBatch["fences"]>[number];
 
@@ -47,7 +49,7 @@ export function leaseStatements(s: string) {
       `WITH ${CLOCK}
        UPDATE ${s}.runs SET owner_id = $2, lease_epoch = lease_epoch + 1, lease_expires_at = clock.now_ms + $3::bigint
        FROM clock
-       WHERE id = $1 AND ${LIVE} AND (owner_id IS NULL OR lease_expires_at < clock.now_ms OR owner_id = $2)
+       WHERE id = $1 AND ${CLAIMABLE} AND (owner_id IS NULL OR lease_expires_at < clock.now_ms OR owner_id = $2)
        RETURNING lease_epoch AS epoch, lease_expires_at AS "expiresAt", ${RUN_COLUMNS}`,
     ),
     // Rows are locked in id order, as `hold` locks a commit's fenced runs, so
@@ -112,9 +114,9 @@ export class PostgresLeases {
     private readonly query: <R extends object>(statement: Statement) => Promise<R[]>,
   ) {}
 
-  async claim(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+  async claim(runId: string, workerId: string, leaseMs: number, paused: boolean): Promise<{ lease: Lease; record: RunRecord } | undefined> {
     // bigint arrives as a string (pg does not guess at precision).
-    const [row] = await this.query<RunRow & { epoch: number; expiresAt: string }>(this.sql.claim([runId, workerId, Math.ceil(leaseMs)]));
+    const [row] = await this.query<RunRow & { epoch: number; expiresAt: string }>(this.sql.claim([runId, workerId, Math.ceil(leaseMs), paused]));
     if (row === undefined) return undefined;
     const { epoch, expiresAt, ...run } = row;
     return { lease: { runId, workerId, epoch, expiresAt: Number(expiresAt) }, record: runFromRow(run) };

@@ -117,6 +117,14 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     ADD COLUMN lease_expires_at bigint;
   CREATE INDEX runs_live_created ON ${s}.runs (created_at, created_order) WHERE status IN ('queued', 'running');
   `,
+
+  // 3: cancel requests, as store/sqlite/migrations.ts 4. cancel_requested
+  // holds the reason a cancel was asked for (Store.requestCancel), NULL when
+  // none: set without a lease by one UPDATE, never by an insert or a run
+  // patch. A nullable column without a default rewrites no rows.
+  (s) => `
+  ALTER TABLE ${s}.runs ADD COLUMN cancel_requested text;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,13 +15,13 @@ export const API_KEY_COLUMNS =
 export const RUN_COLUMNS =
   `id, workspace_id AS "workspaceId", session_id AS "sessionId", agent_id AS "agentId", model_id AS "modelId", ` +
   `status, agent_spec AS "agentSpec", metadata, checkpoint, text, subtype, error, usage, last_seq AS "lastSeq", ` +
-  `created_at AS "createdAt", started_at AS "startedAt", ended_at AS "endedAt"`;
+  `created_at AS "createdAt", started_at AS "startedAt", ended_at AS "endedAt", cancel_requested AS "cancelRequested"`;
 
 export const SESSION_COLUMNS =
   `id, workspace_id AS "workspaceId", name, status, agent_spec AS "agentSpec", metadata, messages, ` +
   `active_run_id AS "activeRunId", created_at AS "createdAt", last_used_at AS "lastUsedAt", ended_at AS "endedAt"`;
 
-/** Insert column lists, in the order of the `...Values` functions below. */
+/** Insert column lists, in the order of the `...Values` functions below (a new run has no cancel request: cancel_requested starts NULL). */
 export const RUN_INSERT_COLUMNS =
   "id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata, checkpoint, text, subtype, error, usage, last_seq, created_at, started_at, ended_at";
 export const SESSION_INSERT_COLUMNS =

@@ -69,6 +69,11 @@ export function statements(s: string) {
       "runs_by_status",
       `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,
     ),
+    // No lease, no fence: one UPDATE, atomic on its own. $1 reason, $2 runId.
+    requestCancel: named(
+      "request_cancel",
+      `UPDATE ${s}.runs SET cancel_requested = $1 WHERE id = $2 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING 1`,
+    ),
 
     insertEvents: (events: StoredEvent[], fences: Fence[] = []): Statement => {
       const runIds = [...new Set(events.map((event) => event.runId))].join(", ");

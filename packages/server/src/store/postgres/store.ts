@@ -22,7 +22,7 @@ import { listRunsStatement, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { lockWorker } from "./worker-lock.js";
 import { runPatches, sessionPatches } from "./patches.js";
-import { apiKeyFromRow, runFromRow, sessionFromRow, type ApiKeyRow, type RunRow, type SessionRow } from "./rows.js";
+import { apiKeyFromRow, runFromRow, sessionFromRow, withoutNul, type ApiKeyRow, type RunRow, type SessionRow } from "./rows.js";
 import { statements, type Statements } from "./statements.js";
 
 export interface PostgresStoreOptions {
@@ -161,6 +161,10 @@ export class PostgresStore implements Store {
     return (await this.#rows<RunRow>(this.#sql.runsByStatus([statuses]))).map(runFromRow);
   }
 
+  async requestCancel(runId: string, reason: string): Promise<boolean> {
+    return (await this.#rows(this.#sql.requestCancel([withoutNul(reason), runId]))).length > 0;
+  }
+
   async commit(batch: CommitBatch): Promise<CommitResult> {
     const parts = { sql: this.#sql, leases: this.#leaseSql, runPatches: this.#runPatches, sessionPatches: this.#sessionPatches };
     const { writes, result } = buildCommit(parts, batch);
@@ -170,8 +174,13 @@ export class PostgresStore implements Store {
     return result(await this.#transaction((client) => send(client, [BEGIN, ...writes, COMMIT])));
   }
 
-  async claimRun(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined> {
-    return this.#leases.claim(runId, workerId, leaseMs);
+  async claimRun(
+    runId: string,
+    workerId: string,
+    leaseMs: number,
+    options: { paused?: boolean } = {},
+  ): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+    return this.#leases.claim(runId, workerId, leaseMs, options.paused === true);
   }
 
   async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {

@@ -11,8 +11,10 @@ import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
  * write lock, also against other processes on the same file.
  */
 
-/** Runs that can be leased at all: paused and ended runs hold no lease. */
+/** Runs that are executing or waiting to: a plain claim takes only these, and only these can be orphans. Ended runs hold no lease. */
 const LIVE = "status IN ('queued', 'running')";
+/** What a claim accepts: live runs, and paused ones when the claim asks for them (@paused = 1). */
+const CLAIMABLE = `(${LIVE} OR (@paused = 1 AND status = 'paused'))`;
 
 type Fence = NonNullable<CommitBatch["fences"]>[number];
 
@@ -27,11 +29,11 @@ export class SqliteLeases {
     // RETURNING gives the row as this UPDATE left it: no read-then-write
     // race, and the caller resumes from exactly the state it leased.
     this.#claim = db.prepare<
-      [{ runId: string; workerId: string; now: number; leaseMs: number }],
+      [{ runId: string; workerId: string; now: number; leaseMs: number; paused: 0 | 1 }],
       RunRow & { epoch: number; expiresAt: number }
     >(
       `UPDATE runs SET owner_id = @workerId, lease_epoch = lease_epoch + 1, lease_expires_at = @now + @leaseMs
-       WHERE id = @runId AND ${LIVE} AND (owner_id IS NULL OR lease_expires_at < @now OR owner_id = @workerId)
+       WHERE id = @runId AND ${CLAIMABLE} AND (owner_id IS NULL OR lease_expires_at < @now OR owner_id = @workerId)
        RETURNING lease_epoch AS epoch, lease_expires_at AS expiresAt, ${RUN_COLUMNS}`,
     );
     // All of a worker's leases in one statement: the pairs are bound as a JSON array.
@@ -61,8 +63,8 @@ export class SqliteLeases {
     );
   }
 
-  claim(runId: string, workerId: string, leaseMs: number): { lease: Lease; record: RunRecord } | undefined {
-    const row = this.#claim.get({ runId, workerId, now: Date.now(), leaseMs: Math.ceil(leaseMs) });
+  claim(runId: string, workerId: string, leaseMs: number, paused: boolean): { lease: Lease; record: RunRecord } | undefined {
+    const row = this.#claim.get({ runId, workerId, now: Date.now(), leaseMs: Math.ceil(leaseMs), paused: paused ? 1 : 0 });
     if (row === undefined) return undefined;
     const { epoch, expiresAt, ...run } = row;
     return { lease: { runId, workerId, epoch, expiresAt }, record: runFromRow(run) };

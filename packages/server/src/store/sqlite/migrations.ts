@@ -99,6 +99,13 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN lease_expires_at INTEGER;
   CREATE INDEX runs_live_created ON runs (created_at) WHERE status IN ('queued', 'running');
   `,
+
+  // 4: cancel requests. cancel_requested holds the reason a cancel was asked
+  // for (Store.requestCancel), NULL when none: set without a lease by one
+  // UPDATE, never by an insert or a run patch.
+  `
+  ALTER TABLE runs ADD COLUMN cancel_requested TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -14,7 +14,7 @@ export const API_KEY_COLUMNS =
 export const RUN_COLUMNS =
   "id, workspace_id AS workspaceId, session_id AS sessionId, agent_id AS agentId, model_id AS modelId, " +
   "status, agent_spec AS agentSpec, metadata, checkpoint, text, subtype, error, usage, last_seq AS lastSeq, " +
-  "created_at AS createdAt, started_at AS startedAt, ended_at AS endedAt";
+  "created_at AS createdAt, started_at AS startedAt, ended_at AS endedAt, cancel_requested AS cancelRequested";
 
 export const SESSION_COLUMNS =
   "id, workspace_id AS workspaceId, name, status, agent_spec AS agentSpec, metadata, messages, " +
@@ -32,6 +32,8 @@ export function withoutNul<T extends string | null | undefined>(value: T): T {
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
 export type RunRow = Json<RunRecord, "agentSpec" | "metadata" | "checkpoint" | "usage">;
+/** What an INSERT writes: a new run has no cancel request (the column starts NULL). */
+export type RunInsertRow = Omit<RunRow, "cancelRequested">;
 export type SessionRow = Json<SessionRecord, "agentSpec" | "metadata" | "messages">;
 export type ApiKeyRow = ApiKeyRecord & { workspaceSlug: string; workspaceCreatedAt: string };
 
@@ -45,8 +47,11 @@ export function runFromRow(row: RunRow): RunRecord {
   };
 }
 
-/** Named parameters for the INSERT; built field by field so extra properties never reach SQL. */
-export function runToRow(run: RunRecord): RunRow {
+/**
+ * Named parameters for the INSERT; built field by field so extra properties
+ * never reach SQL (`cancelRequested` included: a new run has none).
+ */
+export function runToRow(run: RunRecord): RunInsertRow {
   return {
     id: run.id,
     workspaceId: run.workspaceId,

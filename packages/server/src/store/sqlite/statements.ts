@@ -6,6 +6,7 @@ import {
   SESSION_COLUMNS,
   WORKSPACE_COLUMNS,
   type ApiKeyRow,
+  type RunInsertRow,
   type RunRow,
   type SessionRow,
 } from "./rows.js";
@@ -41,7 +42,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     countApiKeys: db.prepare<[], number>("SELECT count(*) FROM api_keys").pluck() as Prepared<[], number>,
 
-    insertRun: prepare<[RunRow]>(
+    insertRun: prepare<[RunInsertRow]>(
       `INSERT INTO runs (id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata,
          checkpoint, text, subtype, error, usage, last_seq, created_at, started_at, ended_at)
        VALUES (@id, @workspaceId, @sessionId, @agentId, @modelId, @status, @agentSpec, @metadata,
@@ -54,6 +55,10 @@ export function prepareStatements(db: Database.Database) {
     // array. rowid breaks ties between runs created in the same millisecond.
     runsByStatus: prepare<[statusesJson: string], RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid`,
+    ),
+    // No lease, no fence: one UPDATE, atomic on its own.
+    requestCancel: prepare<[reason: string, runId: string]>(
+      "UPDATE runs SET cancel_requested = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')",
     ),
 
     insertEvent: prepare<[runId: string, seq: number, type: string, data: string]>(

@@ -19,7 +19,7 @@ import { lockDataFile } from "./worker-lock.js";
 import { SqliteLeases } from "./leases.js";
 import { RunLister, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
-import { apiKeyFromRow, runFromRow, sessionFromRow, sessionToRow } from "./rows.js";
+import { apiKeyFromRow, runFromRow, sessionFromRow, sessionToRow, withoutNul } from "./rows.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { SqliteWrites } from "./writes.js";
 
@@ -129,12 +129,21 @@ export class SqliteStore implements Store {
     return this.#lister.list(workspaceId, filter, page);
   }
 
+  async requestCancel(runId: string, reason: string): Promise<boolean> {
+    return this.#sql.requestCancel.run(withoutNul(reason), runId).changes > 0;
+  }
+
   async commit(batch: CommitBatch): Promise<CommitResult> {
     return this.#commit(batch);
   }
 
-  async claimRun(runId: string, workerId: string, leaseMs: number): Promise<{ lease: Lease; record: RunRecord } | undefined> {
-    return this.#leases.claim(runId, workerId, leaseMs);
+  async claimRun(
+    runId: string,
+    workerId: string,
+    leaseMs: number,
+    options: { paused?: boolean } = {},
+  ): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+    return this.#leases.claim(runId, workerId, leaseMs, options.paused === true);
   }
 
   async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {

@@ -37,6 +37,7 @@ export function makeRun(workspaceId: string, overrides: Partial<RunRecord> = {})
     createdAt: nextTimestamp(),
     startedAt: null,
     endedAt: null,
+    cancelRequested: null,
     ...overrides,
   };
 }

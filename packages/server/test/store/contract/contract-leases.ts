@@ -48,6 +48,51 @@ export function leaseCases(ctx: ContractContext, options: ContractOptions): void
     expect(await store.claimRun("run_missing", "worker-a", LONG)).toBeUndefined();
   });
 
+  it("claims a paused run only when asked to (`paused: true`), under the same rules", async () => {
+    const { store, ws } = ctx;
+    const run = makeRun(ws.id, { status: "paused" });
+    await store.insertRun(run);
+    expect(await store.claimRun(run.id, "worker-a", LONG)).toBeUndefined();
+    expect(await store.claimRun(run.id, "worker-a", LONG, {})).toBeUndefined();
+    expect(await store.claimRun(run.id, "worker-a", LONG, { paused: false })).toBeUndefined();
+    const first = await store.claimRun(run.id, "worker-a", LONG, { paused: true });
+    expect(first?.lease).toMatchObject({ runId: run.id, workerId: "worker-a", epoch: 1 });
+    expect(first?.record).toEqual(run);
+    // Held by A with a live lease: B cannot take it, with or without the option.
+    expect(await store.claimRun(run.id, "worker-b", LONG, { paused: true })).toBeUndefined();
+    expect(await store.claimRun(run.id, "worker-b", LONG)).toBeUndefined();
+    // The holder may claim again (a new epoch), and the lease fences as any other.
+    expect((await store.claimRun(run.id, "worker-a", LONG, { paused: true }))?.lease.epoch).toBe(2);
+    expect(await store.renewLeases("worker-a", [{ runId: run.id, epoch: 2 }], LONG)).toEqual([]);
+    expect(await store.releaseRun(run.id, "worker-a", 2)).toBe(true);
+    expect((await store.claimRun(run.id, "worker-b", 1, { paused: true }))?.lease.epoch).toBe(3);
+    // Lapsed: the next claimant with the option takes it; still never without it.
+    await lapse();
+    expect(await store.claimRun(run.id, "worker-a", LONG)).toBeUndefined();
+    expect((await store.claimRun(run.id, "worker-a", LONG, { paused: true }))?.lease.epoch).toBe(4);
+    // Ended runs and missing ones stay unclaimable, and the option does not make a live run unclaimable.
+    for (const status of ["completed", "failed", "cancelled"] satisfies RunStatus[]) {
+      const ended = makeRun(ws.id, { status });
+      await store.insertRun(ended);
+      expect(await store.claimRun(ended.id, "worker-a", LONG, { paused: true }), status).toBeUndefined();
+    }
+    expect(await store.claimRun("run_missing", "worker-a", LONG, { paused: true })).toBeUndefined();
+    for (const status of ["queued", "running"] satisfies RunStatus[]) {
+      const live = makeRun(ws.id, { status });
+      await store.insertRun(live);
+      expect((await store.claimRun(live.id, "worker-a", LONG, { paused: true }))?.lease.epoch, status).toBe(1);
+    }
+  });
+
+  it("does not count a paused run held under a lapsed lease as an orphan", async () => {
+    const { store, ws } = ctx;
+    const run = makeRun(ws.id, { status: "paused" });
+    await store.insertRun(run);
+    expect((await store.claimRun(run.id, "worker-a", 1, { paused: true }))?.lease.epoch).toBe(1);
+    await lapse();
+    expect((await store.orphanedRuns(10, 0)).map((orphan) => orphan.runId)).not.toContain(run.id);
+  });
+
   it("hands a lapsed lease to the next claimant, and of many concurrent claims exactly one wins", async () => {
     const { store, ws } = ctx;
     const run = makeRun(ws.id, { status: "running" });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cancelCases } from "./contract-cancel.js";
 import { makeRun, rejectsWith } from "./contract-fixtures.js";
 import { listCases } from "./contract-list.js";
 import { logCases } from "./contract-log.js";
@@ -92,5 +93,6 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     sessionCases(ctx);
     leaseCases(ctx, options);
     fencingCases(ctx);
+    cancelCases(ctx);
   });
 }

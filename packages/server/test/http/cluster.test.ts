@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { createApiKey, createLogger, createServer, openStore, type AgentdServer } from "@agentd/server";
+import { startFakeProvider } from "@agentd/server/testing";
+import { eventually, readStream } from "../helpers.js";
+
+/**
+ * Two workers in one process sharing PostgreSQL and Redis (issue #4): a run
+ * created on one is executed by whichever claims it, streamed from either,
+ * answered and cancelled through either; a worker that leaves hands its runs
+ * over. Skipped, saying so, without PostgreSQL or Redis.
+ */
+const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const pgUp = await new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 })
+  .connect()
+  .then((client) => client.end().then(() => true))
+  .catch(() => false);
+const redisUp = await new Promise<boolean>((resolve) => {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.connect().then(
+    () => redis.quit().then(() => resolve(true)),
+    () => resolve(false),
+  );
+});
+const ready = pgUp && redisUp;
+if (!ready)
+  console.warn(
+    `cluster tests SKIPPED: PostgreSQL at ${databaseUrl} ${pgUp ? "up" : "down"}, Redis at ${redisUrl} ${redisUp ? "up" : "down"}`,
+  );
+
+const schema = `agentd_test_${randomBytes(5).toString("hex")}`;
+const prefix = `agentd-test-${randomBytes(4).toString("hex")}:`;
+afterAll(async () => {
+  if (!ready) return;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+  const redis = new Redis(redisUrl);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
+  it("execute, stream, answer and cancel runs across workers; a leaving worker's run is resumed by the other", async () => {
+    const fake = await startFakeProvider({ record: false });
+    const config = {
+      providers: [{ name: "fake", type: "openai-compatible" as const, baseUrl: fake.openaiBaseUrl, apiKey: "k", models: [{ id: "f" }] }],
+    };
+    const env = (workerId: string) => ({
+      DATABASE_URL: databaseUrl,
+      AGENTD_DB_SCHEMA: schema,
+      REDIS_URL: redisUrl,
+      AGENTD_REDIS_PREFIX: prefix,
+      AGENTD_WORKER_ID: workerId,
+      AGENTD_LEASE_MS: "600",
+    });
+    const start = async (workerId: string) => {
+      const server = await createServer({ config, env: env(workerId), logger: createLogger("silent") });
+      return { server, ...(await server.listen(0)) };
+    };
+    const a = await start("worker-a");
+    const b = await start("worker-b");
+    const servers: AgentdServer[] = [a.server, b.server];
+    try {
+      const { key } = await createApiKey(a.server.store, { workspace: "c" });
+      const call = async (url: string, method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${url}/api/v1/workspaces/c${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        return { status: response.status, body: await response.json() };
+      };
+
+      // 1. created on A, streamed from B
+      fake.script({ text: "hello from the cluster", chunkDelayMs: 5 });
+      const first = await call(a.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "hi" });
+      const streamed = await readStream(b.url + first.body.streamUrl, key);
+      expect(streamed.frames.map((frame) => frame.data.seq)).toEqual(streamed.frames.map((_, index) => index + 1));
+      expect(streamed.frames.at(-1)!.data).toMatchObject({ type: "result", subtype: "success", text: "hello from the cluster" });
+
+      // 2. a local tool answered through the other worker
+      fake.script([{ toolCalls: [{ name: "lookup", args: { q: "x" } }] }, { text: "done" }]);
+      const tooled = await call(b.url, "POST", "/agent-runs", {
+        systemPrompt: "x",
+        modelId: "f",
+        prompt: "go",
+        tools: [{ kind: "local", name: "lookup" }],
+      });
+      const pending = await eventually(async () => (await call(a.url, "GET", `/agent-runs/${tooled.body.runId}`)).body.pendingToolCalls[0]);
+      for (const url of [a.url, b.url]) {
+        const answer = await call(url, "POST", `/agent-runs/${tooled.body.runId}/tool-results`, {
+          toolUseId: pending.toolUseId,
+          result: "42",
+        });
+        // the duplicate is refused: unknown call (404) or, if the run finished meanwhile, run_terminal (409)
+        if (url === a.url) expect(answer.status).toBe(200);
+        else expect([404, 409]).toContain(answer.status);
+      }
+      const tooledLog = await readStream(a.url + tooled.body.streamUrl, key);
+      expect(tooledLog.frames.at(-1)!.data).toMatchObject({ subtype: "success", text: "done" });
+
+      // 3. cancel through either worker reaches the run wherever it executes
+      fake.script({ hang: true });
+      const hanging = await call(a.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "hang" });
+      await eventually(async () =>
+        (await call(b.url, "GET", `/agent-runs/${hanging.body.runId}`)).body.status === "running" ? true : undefined,
+      );
+      expect((await call(b.url, "POST", `/agent-runs/${hanging.body.runId}/cancel`, { reason: "stop" })).status).toBe(200);
+      expect((await call(a.url, "POST", `/agent-runs/${hanging.body.runId}/cancel`, { reason: "stop" })).status).toBe(200);
+      const cancelled = await readStream(b.url + hanging.body.streamUrl, key);
+      expect(cancelled.frames.at(-1)!.data.type).toBe("cancelled");
+
+      // 4. a worker that leaves mid-run: the other resumes the run
+      fake.script({ hang: true });
+      const moving = await call(b.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "move" });
+      await eventually(async () =>
+        (await call(a.url, "GET", `/agent-runs/${moving.body.runId}`)).body.status === "running" ? true : undefined,
+      );
+      fake.script({ text: "finished elsewhere" });
+      // the worker holding it leaves; the other one must finish it
+      const db = new pg.Client({ connectionString: databaseUrl });
+      await db.connect();
+      const { rows } = await db.query(`SELECT owner_id FROM ${schema}.runs WHERE id = $1`, [moving.body.runId]);
+      await db.end();
+      const [leaving, staying] = rows[0].owner_id === "worker-a" ? [a, b] : [b, a];
+      await leaving.server.close();
+      servers.splice(servers.indexOf(leaving.server), 1);
+      const resumed = await readStream(staying.url + moving.body.streamUrl, key);
+      expect(resumed.frames.map((frame) => frame.data.seq)).toEqual(resumed.frames.map((_, index) => index + 1));
+      expect(resumed.frames.filter((frame) => ["result", "cancelled"].includes(frame.data.type))).toHaveLength(1);
+      expect(resumed.frames.at(-1)!.data).toMatchObject({ type: "result", subtype: "success", text: "finished elsewhere" });
+      expect(resumed.frames.find((frame) => frame.data.type === "run_resumed")!.data).toMatchObject({ attempt: 2 });
+    } finally {
+      for (const server of servers) await server.close();
+      await fake.close();
+    }
+  }, 60_000);
+});
