@@ -16,9 +16,7 @@ import { createLogger, parseLogLevel, type Logger } from "./logger.js";
 import { createModelRegistry } from "./models/registry.js";
 import type { ModelRegistry } from "./models/types.js";
 import { MemoryRunQueue } from "./queue/memory.js";
-import { RedisRunQueue } from "./queue/redis.js";
 import type { RunQueue } from "./queue/types.js";
-import { RedisEventBus } from "./bus/redis.js";
 import { hostname } from "node:os";
 import { randomBase62 } from "./ids.js";
 import { runRoutes } from "./routes/runs.js";
@@ -88,15 +86,16 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       throw error;
     }
   }
+  // Redis modules load only for a cluster: a single process never pays for them.
   const bus: EventBus = cluster
-    ? new RedisEventBus({ url: cluster.redisUrl, prefix: cluster.prefix, name: cluster.workerId, logger })
+    ? new (await import("./bus/redis.js")).RedisEventBus({ url: cluster.redisUrl, prefix: cluster.prefix, name: cluster.workerId, logger })
     : new MemoryEventBus();
   const queue: RunQueue = cluster
-    ? new RedisRunQueue({ url: cluster.redisUrl, prefix: cluster.prefix, workerId: cluster.workerId, logger })
+    ? new (await import("./queue/redis.js")).RedisRunQueue({ url: cluster.redisUrl, prefix: cluster.prefix, workerId: cluster.workerId, logger })
     : new MemoryRunQueue();
   const models = options.models ?? createModelRegistry(config, env);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
-  const tools = createServerTools(config, env, logger);
+  const tools = await createServerTools(config, env, logger);
   const handoff = new SessionHandoff(store, (record) => {
     if (!engine.clustered) log.tails.track(record.id, record.workspaceId);
     log.patchRun(record.id, { checkpoint: record.checkpoint });

@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { PostgresStore } from "./postgres/index.js";
 import { SqliteStore } from "./sqlite/index.js";
 import type { Store } from "./types.js";
 
@@ -25,6 +24,8 @@ export interface OpenStoreOptions {
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
   if (options.databaseUrl !== undefined) {
     const { databaseUrl, schema, poolSize } = options;
+    // Loaded on demand: the embedded default never pays for the pg driver.
+    const { PostgresStore } = await import("./postgres/index.js");
     return PostgresStore.open({ databaseUrl, schema, poolSize });
   }
   if (options.memory === true) return new SqliteStore(":memory:");

@@ -4,7 +4,6 @@ import type { ToolResolvers } from "../engine/toolset.js";
 import { AgentdError } from "../errors.js";
 import { codeTool, type CodeToolDefinition } from "./code.js";
 import { allowlistFromEnv, createHttpTool, HTTP_ALLOW_ENV, parseAllowlist } from "./http/index.js";
-import { McpManager } from "./mcp/index.js";
 import type { Logger } from "../logger.js";
 import type { ServerTool } from "./types.js";
 
@@ -23,9 +22,10 @@ export interface ServerTools extends ToolResolvers {
  * `httpTools.allow` plus `AGENTD_HTTP_ALLOW`, parsed once here so a bad
  * entry stops the start).
  */
-export function createServerTools(config: AgentdConfig, env: Record<string, string | undefined>, logger?: Logger): ServerTools {
+export async function createServerTools(config: AgentdConfig, env: Record<string, string | undefined>, logger?: Logger): Promise<ServerTools> {
   const mcpServers = config.mcpServers ?? {};
-  const mcp = new McpManager(mcpServers, logger ? { logger } : {});
+  // The MCP SDK loads only when MCP servers are configured.
+  const mcp = Object.keys(mcpServers).length > 0 ? new (await import("./mcp/index.js")).McpManager(mcpServers, logger ? { logger } : {}) : undefined;
   const code = new Map<string, CodeToolDefinition>((config.tools ?? []).map((tool) => [tool.name, tool]));
   const codeTools = new Map<string, ServerTool>();
   const allow = parseAllowlist([...(config.httpTools?.allow ?? []), ...allowlistFromEnv(env[HTTP_ALLOW_ENV]).entries]);
@@ -68,8 +68,9 @@ export function createServerTools(config: AgentdConfig, env: Record<string, stri
         return tool;
       }
       if (ref.kind === "http") return createHttpTool(ref, { allow, env });
-      return mcp.tool(ref);
+      // validate() refused refs to unconfigured servers, so with an MCP ref there is a manager.
+      return mcp!.tool(ref);
     },
-    close: () => mcp.close(),
+    close: async () => mcp?.close(),
   };
 }
