@@ -64,18 +64,13 @@ export const AgentSpecFields = {
 export const AgentSpec = z.strictObject(AgentSpecFields);
 export type AgentSpec = z.infer<typeof AgentSpec>;
 
-/** A named agent as defined in the config file (`agents: { <id>: {...} }`). */
+const { agentId: _agentId, systemPrompt: _optionalPrompt, ...definitionFields } = AgentSpecFields;
+
+/** A named agent as defined in the config file (`agents: { <id>: {...} }`): the spec's fields, its prompt required. */
 export const AgentDefinition = z.strictObject({
-  name: z.string().max(200).optional(),
+  ...definitionFields,
   description: z.string().max(4096).optional(),
   systemPrompt: z.string().max(200_000),
-  modelId: z.string().min(1).max(300).optional(),
-  modelParams: ModelParams.optional(),
-  tools: z.array(ToolRef).max(128).optional(),
-  budgets: Budgets.optional(),
-  approval: ApprovalPolicy.optional(),
-  outputSchema: OutputSchema.optional(),
-  metadata: Metadata.optional(),
 });
 export type AgentDefinition = z.infer<typeof AgentDefinition>;
 
