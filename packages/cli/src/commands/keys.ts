@@ -23,10 +23,13 @@ export async function keysCreateCommand(flags: KeysCreateFlags, context: CliCont
   const dataDir = server.resolveDataDir(flags.data, context.env);
   const workspace = flags.workspace ?? (context.env.AGENTD_WORKSPACE?.trim() || DEFAULT_WORKSPACE);
   const databaseUrl = context.env.DATABASE_URL;
-  const store = await server.openStore(databaseUrl ? { databaseUrl } : { dataDir });
+  const schema = context.env.AGENTD_DB_SCHEMA;
+  const store = await server.openStore(databaseUrl ? { databaseUrl, ...(schema ? { schema } : {}) } : { dataDir });
   try {
     const created = await server.createApiKey(store, { workspace, ...(flags.name !== undefined ? { name: flags.name } : {}) });
-    context.stderr.write(`Created API key ${created.id} for workspace "${created.workspace}" (${databaseUrl ? `database: ${redactUrl(databaseUrl)}` : `data: ${dataDir}`}).\nIt is shown only once; store it now:\n`);
+    context.stderr.write(
+      `Created API key ${created.id} for workspace "${created.workspace}" (${databaseUrl ? `database: ${redactUrl(databaseUrl)}` : `data: ${dataDir}`}).\nIt is shown only once; store it now:\n`,
+    );
     // Alone on the last line so scripts can take it with `| tail -n 1`.
     context.stdout.write(`${created.key}\n`);
   } finally {

@@ -531,7 +531,12 @@ export class RunEngine {
     if (!this.keeper || this.runs.has(record.id) || TERMINAL.has(record.status)) return;
     const deadline = Date.now() + BUSY_RUN_WAIT_MS;
     for (let current: RunRecord | undefined = record; current && !TERMINAL.has(current.status);) {
-      if (await this.adopt(record.id, { paused: true })) return;
+      const adopted = await this.adopt(record.id, { paused: true });
+      if (adopted) {
+        // Taken over from a worker that stopped mid-run (not paused): it must go on, whatever this input turns out to be.
+        if (adopted.record.status !== "paused") setImmediate(() => void this.execute(record.id));
+        return;
+      }
       if (Date.now() > deadline) {
         throw new AgentdError("unavailable", `run ${record.id} is busy on another worker; retry`, {
           hint: "The SDK retries this by itself.",

@@ -355,7 +355,10 @@ export interface Cluster {
    * with the terminal event (the run must be terminal). An attempt that fails (a lost connection, a 503, or no end within
    * `attemptMs`, as from a worker replaying a stale log) is retried on the next worker and listed in `trouble`.
    */
-  readLog(runId: string, options?: { worker?: number; timeoutMs?: number; attemptMs?: number }): Promise<{ frames: Frame[]; worker: number; trouble: string[] }>;
+  readLog(
+    runId: string,
+    options?: { worker?: number; timeoutMs?: number; attemptMs?: number },
+  ): Promise<{ frames: Frame[]; worker: number; trouble: string[] }>;
   /** Recent output of every worker (or one), for failure messages. */
   output(index?: number): string;
   /** Kills every worker, closes the providers, drops the database and the Redis keys. Idempotent, bounded. */
@@ -432,7 +435,12 @@ function withDatabase(url: string, database: string): string {
 }
 
 function redisClient(url: string): Redis {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: (times) => (times > 3 ? null : 100) });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => (times > 3 ? null : 100),
+  });
   client.on("error", () => undefined);
   return client;
 }
@@ -530,7 +538,8 @@ export async function collectLeftovers(adminUrl: string): Promise<void> {
     await client.connect();
     const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'agentd\\_cluster\\_%'");
     for (const { datname } of rows) {
-      if (dead(datname, /^agentd_cluster_(\d+)_[0-9a-f]+$/)) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+      if (dead(datname, /^agentd_cluster_(\d+)_[0-9a-f]+$/))
+        await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
     }
   } catch {
     // best effort
@@ -539,12 +548,22 @@ export async function collectLeftovers(adminUrl: string): Promise<void> {
   }
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env, cwd, timeout: timeoutMs, killSignal: "SIGKILL" }, (error, stdout, stderr) => {
-      untrack(child);
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env, cwd, timeout: timeoutMs, killSignal: "SIGKILL" },
+      (error, stdout, stderr) => {
+        untrack(child);
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
     track(child);
   });
 }
@@ -559,7 +578,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
   const count = options.workers ?? WORKERS;
   const minWorkers = options.minWorkers ?? 1;
   if (count < minWorkers) return { skip: `needs at least ${minWorkers} workers (CLUSTER_WORKERS=${count})` };
-  if (!existsSync(CLI_DIST)) throw new Error(`${CLI_DIST} is missing: run \`npm run build\` first (the cluster tests spawn the real agentd binary)`);
+  if (!existsSync(CLI_DIST))
+    throw new Error(`${CLI_DIST} is missing: run \`npm run build\` first (the cluster tests spawn the real agentd binary)`);
   const adminUrl = options.databaseUrl ?? DEFAULT_DATABASE_URL;
   const unreachable = await postgresReachable(adminUrl);
   if (unreachable) return { skip: `no PostgreSQL at ${adminUrl} (${unreachable}). Start one or set DATABASE_URL.` };
@@ -604,14 +624,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
     }
 
     await adminQuery(adminUrl, `CREATE DATABASE ${database}`);
-    cleanups.push({ what: `drop database ${database}`, run: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`) });
+    cleanups.push({
+      what: `drop database ${database}`,
+      run: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
+    });
     const databaseUrl = withDatabase(adminUrl, database);
 
     const dir = await mkdtemp(join(tmpdir(), `agentd-cluster-${process.pid}-`));
     cleanups.push({ what: "remove the temp dir", run: () => rm(dir, { recursive: true, force: true }) });
 
     const providers: FakeProvider[] = [];
-    cleanups.push({ what: "close the fake providers", run: async () => void (await Promise.all(providers.map((provider) => provider.close()))) });
+    cleanups.push({
+      what: "close the fake providers",
+      run: async () => void (await Promise.all(providers.map((provider) => provider.close()))),
+    });
     let current: ((request: FakeRequest, worker: number) => FakeReply | undefined) | undefined;
     for (let index = 0; index < count; index++) {
       const provider = await startFakeProvider({ tokens: options.tokens ?? 8, maxRecorded: 200 });
@@ -637,9 +663,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       ...options.env,
     };
 
-    const created = await run(["keys", "create", "--workspace", workspace, "--name", "cluster-test"], { ...baseEnv, AGENTD_DATA_DIR: join(dir, "data") }, dir, 30_000);
+    const created = await run(
+      ["keys", "create", "--workspace", workspace, "--name", "cluster-test"],
+      { ...baseEnv, AGENTD_DATA_DIR: join(dir, "data") },
+      dir,
+      30_000,
+    );
     const key = created.stdout.trim().split("\n").at(-1) ?? "";
-    if (created.code !== 0 || !key.startsWith("agd_")) throw new Error(`agentd keys create failed (exit ${created.code}):\n${created.stdout}\n${created.stderr}`);
+    if (created.code !== 0 || !key.startsWith("agd_"))
+      throw new Error(`agentd keys create failed (exit ${created.code}):\n${created.stdout}\n${created.stderr}`);
 
     const slots: Slot[] = Array.from({ length: count }, (_, index) => ({
       index,
@@ -677,11 +709,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
     const spawnWorker = (slot: Slot): Promise<"ok" | "refused"> => {
       slot.starts++;
       slot.expectingExit = false;
-      const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--host", "127.0.0.1", "--config", join(dir, `agentd-${slot.index}.json`)], {
-        cwd: dir,
-        env: { ...baseEnv, AGENTD_WORKER_ID: slot.id, AGENTD_DATA_DIR: join(dir, `data-${slot.index}`) },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, "serve", "--port", "0", "--host", "127.0.0.1", "--config", join(dir, `agentd-${slot.index}.json`)],
+        {
+          cwd: dir,
+          env: { ...baseEnv, AGENTD_WORKER_ID: slot.id, AGENTD_DATA_DIR: join(dir, `data-${slot.index}`) },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       track(child);
       slot.child = child;
       note(slot, `--- start #${slot.starts} (pid ${child.pid})`);
@@ -695,8 +731,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
           reject(new Error(`worker ${slot.index} printed no "agentd is listening on" within 30 s:\n${slot.lines.join("\n")}`));
         }, 30_000);
         const onData = (chunk: string): void => {
-          output += chunk;
           for (const line of chunk.split("\n")) if (line) note(slot, line);
+          if (settled) return;
+          output += chunk;
           const match = /agentd is listening on (http:\/\/\S+)/.exec(output);
           if (match && !settled) {
             settled = true;
@@ -719,15 +756,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
             settled = true;
             clearTimeout(timer);
             if (output.includes(REFUSED)) return resolve("refused");
-            return reject(new Error(`worker ${slot.index} exited (code ${code}, signal ${signal}) before listening:\n${slot.lines.join("\n")}`));
+            return reject(
+              new Error(`worker ${slot.index} exited (code ${code}, signal ${signal}) before listening:\n${slot.lines.join("\n")}`),
+            );
           }
-          if (!slot.expectingExit && slot.child === child) unexpectedExits.push({ worker: slot.index, code, signal, output: slot.lines.slice(-30).join("\n") });
+          if (!slot.expectingExit && slot.child === child)
+            unexpectedExits.push({ worker: slot.index, code, signal, output: slot.lines.slice(-80).join("\n") });
         });
       });
     };
 
     // The first worker alone (it may migrate), then the others together.
-    if ((await spawnWorker(slots[0]!)) === "refused") throw new Error(`worker 0 was refused on a fresh database:\n${slots[0]!.lines.join("\n")}`);
+    if ((await spawnWorker(slots[0]!)) === "refused")
+      throw new Error(`worker 0 was refused on a fresh database:\n${slots[0]!.lines.join("\n")}`);
     const rest = await Promise.allSettled(slots.slice(1).map((slot) => spawnWorker(slot)));
     const failed = rest.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failed) throw failed.reason;
@@ -755,7 +796,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       let lastError = "no live worker";
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0) {
-          if (Date.now() > deadline) throw new NetworkError(`${method} ${path}: no answer within ${opts.deadlineMs ?? 30_000} ms (${lastError})`, -1);
+          if (Date.now() > deadline)
+            throw new NetworkError(`${method} ${path}: no answer within ${opts.deadlineMs ?? 30_000} ms (${lastError})`, -1);
           await sleep(Math.min(50 * attempt, 250));
         }
         const slot = opts.worker !== undefined ? slots[opts.worker]! : nextLive();
@@ -767,7 +809,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
         const controller = new AbortController();
         const cut = (): void => controller.abort(new Error(`worker ${slot.index} taken out of rotation`));
         slot.connections.add(cut);
-        const timer = setTimeout(() => controller.abort(new Error(`no answer in ${opts.timeoutMs ?? 20_000} ms`)), opts.timeoutMs ?? 20_000);
+        const timer = setTimeout(
+          () => controller.abort(new Error(`no answer in ${opts.timeoutMs ?? 20_000} ms`)),
+          opts.timeoutMs ?? 20_000,
+        );
         try {
           const response = await fetch(apiUrl(slot, path), {
             method,
@@ -803,7 +848,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       const payload = { ...body, metadata: { ...(body.metadata as Record<string, string> | undefined), ct: tag } };
       for (;;) {
         try {
-          const response = await request("POST", "/agent-runs", payload, { retryNetwork: false, deadlineMs: Math.max(1_000, deadline - Date.now()) });
+          const response = await request("POST", "/agent-runs", payload, {
+            retryNetwork: false,
+            deadlineMs: Math.max(1_000, deadline - Date.now()),
+          });
           if (response.status === 503 && opts.retry503 && Date.now() < deadline) {
             await sleep(100);
             continue;
@@ -812,16 +860,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
         } catch (error) {
           if (!(error instanceof NetworkError) || Date.now() > deadline) throw error;
           // The request may or may not have created the run: ask (any worker), then decide.
-          const found = await request("GET", `/agent-runs?metadata=${encodeURIComponent(`ct:${tag}`)}`, undefined, { retry503: true, deadlineMs: 30_000 });
+          const found = await request("GET", `/agent-runs?metadata=${encodeURIComponent(`ct:${tag}`)}`, undefined, {
+            retry503: true,
+            deadlineMs: 30_000,
+          });
           const runs = (found.body?.runs ?? []) as Array<{ id: string }>;
           if (found.status === 200 && runs.length > 0) {
-            return { status: 202, body: { runId: runs[0]!.id, streamUrl: `/api/v1/workspaces/${workspace}/agent-runs/${runs[0]!.id}/stream`, recovered: true }, worker: found.worker };
+            return {
+              status: 202,
+              body: { runId: runs[0]!.id, streamUrl: `/api/v1/workspaces/${workspace}/agent-runs/${runs[0]!.id}/stream`, recovered: true },
+              worker: found.worker,
+            };
           }
         }
       }
     };
 
-    const streamPath = (runId: string, lastSeq: number): string => `/api/v1/workspaces/${workspace}/agent-runs/${runId}/stream?lastSeq=${lastSeq}`;
+    const streamPath = (runId: string, lastSeq: number): string =>
+      `/api/v1/workspaces/${workspace}/agent-runs/${runId}/stream?lastSeq=${lastSeq}`;
 
     /** One connection: resolves with how it ended. */
     const connect = (
@@ -853,27 +909,31 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
         idle = setTimeout(() => finish("idle"), idleMs);
       };
       armIdle();
-      req = http.get(apiUrl(slot, streamPath(runId, lastSeq)), { agent: false, headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" } }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          return finish(`status ${res.statusCode}`);
-        }
-        const parser = new SseParser();
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          armIdle();
-          let frames: Frame[];
-          try {
-            frames = parser.push(chunk);
-          } catch (error) {
-            return finish(`error: unparsable frame: ${(error as Error).message}`);
+      req = http.get(
+        apiUrl(slot, streamPath(runId, lastSeq)),
+        { agent: false, headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" } },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            return finish(`status ${res.statusCode}`);
           }
-          for (const frame of frames) if (onFrame(frame)) return finish("terminal");
-        });
-        res.on("end", () => finish("closed"));
-        res.on("error", (error) => finish(`error: ${error.message}`));
-        res.on("close", () => finish("closed"));
-      });
+          const parser = new SseParser();
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            armIdle();
+            let frames: Frame[];
+            try {
+              frames = parser.push(chunk);
+            } catch (error) {
+              return finish(`error: unparsable frame: ${(error as Error).message}`);
+            }
+            for (const frame of frames) if (onFrame(frame)) return finish("terminal");
+          });
+          res.on("end", () => finish("closed"));
+          res.on("error", (error) => finish(`error: ${error.message}`));
+          res.on("close", () => finish("closed"));
+        },
+      );
       req.on("error", (error: NodeJS.ErrnoException) => finish(`error: ${error.code ?? error.message}`));
       return { done, cancel: finish };
     };
@@ -887,7 +947,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       try {
         for (let attempt = 0; !result.terminal; attempt++) {
           if (Date.now() > deadline) {
-            const tail = result.frames.slice(-3).map((frame) => `${frame.seq}:${frame.type}`).join(", ");
+            const tail = result.frames
+              .slice(-3)
+              .map((frame) => `${frame.seq}:${frame.type}`)
+              .join(", ");
             result.error = `run ${runId}: no terminal event within ${opts.timeoutMs ?? 90_000} ms (last frames: ${tail || "none"}; connections: ${result.segments.map((s) => `w${s.worker}@${s.fromSeq}+${s.frames}:${s.end}`).join(" ")})`;
             break;
           }
@@ -909,7 +972,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
             lastSeq,
             (frame) => {
               segment.frames++;
-              if (frame.seq !== lastSeq + 1) result.problems.push(`seq ${frame.seq} (${frame.type}) after ${lastSeq} on worker ${slot.index}`);
+              if (frame.seq !== lastSeq + 1)
+                result.problems.push(`seq ${frame.seq} (${frame.type}) after ${lastSeq} on worker ${slot.index}`);
               lastSeq = Math.max(lastSeq, frame.seq);
               result.frames.push(frame);
               if (isTerminal(frame)) result.terminal = true;
@@ -956,7 +1020,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
         clearTimeout(timer);
         // The server ends the stream right after the terminal event: a clean end is the whole log.
         if (end === "closed" && isTerminal(frames.at(-1))) return { frames, worker: slot.index, trouble };
-        trouble.push(`worker ${slot.index}: ${end} after ${frames.length} frames (last ${frames.at(-1) ? `${frames.at(-1)!.seq}:${frames.at(-1)!.type}` : "none"})`);
+        trouble.push(
+          `worker ${slot.index}: ${end} after ${frames.length} frames (last ${frames.at(-1) ? `${frames.at(-1)!.seq}:${frames.at(-1)!.type}` : "none"})`,
+        );
         await sleep(100);
       }
       throw new Error(`could not read the whole log of ${runId} within ${opts.timeoutMs ?? 20_000} ms: ${trouble.join("; ")}`);
@@ -999,7 +1065,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       providers,
       unexpectedExits,
       get workers() {
-        return slots.map((slot) => ({ index: slot.index, id: slot.id, url: slot.url, pid: slot.child?.pid ?? -1, state: slot.state, starts: slot.starts }));
+        return slots.map((slot) => ({
+          index: slot.index,
+          id: slot.id,
+          url: slot.url,
+          pid: slot.child?.pid ?? -1,
+          state: slot.state,
+          starts: slot.starts,
+        }));
       },
       script(script) {
         current = script;
@@ -1022,7 +1095,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       readLog,
       output(index) {
         const shown = index === undefined ? slots : [slots[index]!];
-        return shown.map((slot) => `--- worker ${slot.index} (${slot.state}, ${slot.url}):\n${slot.lines.slice(-60).join("\n")}`).join("\n");
+        return shown
+          .map((slot) => `--- worker ${slot.index} (${slot.state}, ${slot.url}):\n${slot.lines.slice(-60).join("\n")}`)
+          .join("\n");
       },
       stopAll: cleanup,
     };
@@ -1045,6 +1120,12 @@ export function clusterSuite(
   let skipReason: string | undefined;
   let releaseLock: (() => void) | undefined;
   beforeAll(async () => {
+    const count = options.workers ?? WORKERS;
+    if (count < (options.minWorkers ?? 1)) {
+      skipReason = `needs at least ${options.minWorkers} workers (CLUSTER_WORKERS=${count})`;
+      console.warn(`SKIPPED cluster suite "${options.name}": ${skipReason}`);
+      return;
+    }
     try {
       // Held across `before` too: a private service is started inside the one-suite-at-a-time window.
       releaseLock = await acquireClusterLock();
@@ -1081,7 +1162,8 @@ export function clusterSuite(
       const started = cluster;
       ctx.onTestFailed(() => {
         console.error(`cluster "${options.name}" worker output at the failure:\n${started.output()}`);
-        for (const exit of started.unexpectedExits) console.error(`worker ${exit.worker} exited unexpectedly (code ${exit.code}, signal ${exit.signal})`);
+        for (const exit of started.unexpectedExits)
+          console.error(`worker ${exit.worker} exited unexpectedly (code ${exit.code}, signal ${exit.signal})`);
       });
       return started;
     },

@@ -24,13 +24,15 @@ it(
     const workers = cluster.workers.length;
     const random = mulberry32(SEED);
     const victim = Math.floor(random() * workers);
-    console.log(`kill -9 test: seed ${SEED} (CLUSTER_SEED=${SEED} replays the choice), ${RUNS} runs, ${workers} workers, victim worker ${victim}`);
+    console.log(
+      `kill -9 test: seed ${SEED} (CLUSTER_SEED=${SEED} replays the choice), ${RUNS} runs, ${workers} workers, victim worker ${victim}`,
+    );
 
     const load = new ToolWorkload(cluster, { chunkDelayMs: 20 });
     const starting = load.start(RUNS, { concurrency: 10 });
 
-    // Mid-load: a third of the model calls made, and the victim streaming a reply right now.
-    await waitUntil(() => load.calls.length >= Math.ceil((RUNS * 2) / 3), { timeoutMs: 60_000, what: "a third of the model calls" });
+    // Mid-load (half of the model calls made: runs finished, paused on their tool call, and streaming), with the victim streaming a reply right now.
+    await waitUntil(() => load.calls.length >= RUNS, { timeoutMs: 60_000, what: "half of the model calls" });
     const midRun = await waitUntil(() => load.calls.some((call) => call.worker === victim && Date.now() - call.at < 80), {
       timeoutMs: 20_000,
       intervalMs: 5,
@@ -51,7 +53,9 @@ it(
     const failures = await load.verify();
     const reconnected = load.runs.filter((run) => (run.result?.reconnects ?? 0) > 0).length;
     const resumed = load.runs.filter((run) => run.result?.frames.some((frame) => frame.type === "run_resumed")).length;
-    console.log(`kill -9 test: outcomes ${JSON.stringify(load.outcomes())}; ${reconnected} client streams reconnected; ${resumed} runs resumed`);
+    console.log(
+      `kill -9 test: outcomes ${JSON.stringify(load.outcomes())}; ${reconnected} client streams reconnected; ${resumed} runs resumed`,
+    );
 
     expect(crashes(cluster), "workers that died on their own").toEqual([]);
     expect(load.runs.filter((run) => !run.runId).map((run) => `${run.tag}: ${run.createStatus}`)).toEqual([]);
@@ -59,6 +63,6 @@ it(
     expect(await waitAllTerminal(cluster)).toEqual([]);
     // The kill hit a run in the middle of a model call: someone must have resumed it.
     if (midRun) expect(resumed).toBeGreaterThan(0);
-    },
+  },
   240_000 + RUNS * 2_000,
 );

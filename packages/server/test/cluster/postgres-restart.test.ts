@@ -66,7 +66,13 @@ it("PostgreSQL restarts under load: requests during the outage get 503 (never 50
       } catch (error) {
         status = error instanceof NetworkError ? `network error: ${error.message}` : `error: ${(error as Error).message}`;
       }
-      probes.push({ what: kind, phase: startPhase === "after" ? "after" : startPhase === "outage" || now.phase !== "before" ? "outage" : "before", status, startedAt: started, ms: Date.now() - started });
+      probes.push({
+        what: kind,
+        phase: startPhase === "after" ? "after" : startPhase === "outage" || now.phase !== "before" ? "outage" : "before",
+        status,
+        startedAt: started,
+        ms: Date.now() - started,
+      });
       await sleep(50);
     }
   })();
@@ -74,9 +80,12 @@ it("PostgreSQL restarts under load: requests during the outage get 503 (never 50
   let upAt = Number.POSITIVE_INFINITY;
   try {
     await waitUntil(() => load.calls.length >= RUNS, { timeoutMs: 60_000, what: "the runs under way" });
+    await sleep(500); // some probes before the outage
     now.phase = "outage";
     await pgServer.stop("immediate");
-    console.log(`PostgreSQL down (immediate shutdown) with ${load.completed()}/${load.runs.length} runs finished; up again in ${OUTAGE_MS} ms`);
+    console.log(
+      `PostgreSQL down (immediate shutdown) with ${load.completed()}/${load.runs.length} runs finished; up again in ${OUTAGE_MS} ms`,
+    );
     await sleep(OUTAGE_MS);
     await pgServer.start();
     upAt = Date.now();
@@ -99,17 +108,30 @@ it("PostgreSQL restarts under load: requests during the outage get 503 (never 50
     }
     return counts;
   };
-  console.log(`PostgreSQL restart: probes before ${JSON.stringify(histogram(byPhase("before")))}, during ${JSON.stringify(histogram(byPhase("outage")))}, after ${JSON.stringify(histogram(byPhase("after")))}`);
-  console.log(`PostgreSQL restart: outcomes ${JSON.stringify(load.outcomes())}; creates refused ${JSON.stringify(load.refusedCreates.map((status) => String(status).split(":")[0]))}`);
+  console.log(
+    `PostgreSQL restart: probes before ${JSON.stringify(histogram(byPhase("before")))}, during ${JSON.stringify(histogram(byPhase("outage")))}, after ${JSON.stringify(histogram(byPhase("after")))}`,
+  );
+  console.log(
+    `PostgreSQL restart: outcomes ${JSON.stringify(load.outcomes())}; creates refused ${JSON.stringify(load.refusedCreates.map((status) => String(status).split(":")[0]))}`,
+  );
 
   expect(crashes(cluster), "workers that died on their own").toEqual([]);
   // Never a 500 (nor a dead worker behind a connection error): 2xx, or 503 while the database is away.
   expect(probes.filter((probe) => !(probe.status === 200 || probe.status === 202 || probe.status === 503))).toEqual([]);
   expect(load.refusedCreates.filter((status) => status !== 503)).toEqual([]);
-  expect(byPhase("outage").some((probe) => probe.status === 503), "the outage was seen (some request got 503)").toBe(true);
-  expect(byPhase("before").filter((probe) => probe.status === 503), "no 503 before the outage").toEqual([]);
+  expect(
+    byPhase("outage").some((probe) => probe.status === 503),
+    "the outage was seen (some request got 503)",
+  ).toBe(true);
+  expect(
+    byPhase("before").filter((probe) => probe.status === 503),
+    "no 503 before the outage",
+  ).toEqual([]);
   // Back to normal a second after the database is.
-  expect(probes.filter((probe) => probe.startedAt > upAt + 1_000 && probe.status === 503), "503 more than 1 s after the restart").toEqual([]);
+  expect(
+    probes.filter((probe) => probe.startedAt > upAt + 1_000 && probe.status === 503),
+    "503 more than 1 s after the restart",
+  ).toEqual([]);
   // Every run created ends, and every event a client was sent is in the log, at its seq.
   expect(failures).toEqual([]);
   expect(await waitAllTerminal(cluster)).toEqual([]);

@@ -56,7 +56,12 @@ it("Redis crash + empty restart, then FLUSHALL, under load: no event lost, runs 
   await load.settle();
 
   const failures = await load.verify();
-  const reconnected = load.runs.filter((run) => (run.result?.reconnects ?? 0) > 0).map((run) => `${run.tag}: ${run.result!.segments.map((segment) => `w${segment.worker}@${segment.fromSeq}+${segment.frames}:${segment.end}`).join(" ")}`);
+  const reconnected = load.runs
+    .filter((run) => (run.result?.reconnects ?? 0) > 0)
+    .map(
+      (run) =>
+        `${run.tag}: ${run.result!.segments.map((segment) => `w${segment.worker}@${segment.fromSeq}+${segment.frames}:${segment.end}`).join(" ")}`,
+    );
   console.log(`Redis restart: outcomes ${JSON.stringify(load.outcomes())}`);
 
   expect(crashes(cluster), "workers that died on their own").toEqual([]);

@@ -57,7 +57,8 @@ function postgresBinDir(): string | undefined {
   const candidates: string[] = [];
   if (fromConfig.status === 0) candidates.push(fromConfig.stdout.trim());
   if (existsSync("/usr/lib/postgresql")) {
-    for (const version of readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a))) candidates.push(`/usr/lib/postgresql/${version}/bin`);
+    for (const version of readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a)))
+      candidates.push(`/usr/lib/postgresql/${version}/bin`);
   }
   return candidates.find((dir) => existsSync(join(dir, "initdb")) && existsSync(join(dir, "postgres")));
 }
@@ -67,7 +68,8 @@ function postgresIdentity(): { uid: number; gid: number } | { skip: string } | u
   if (typeof process.getuid !== "function" || process.getuid() !== 0) return undefined;
   const uid = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
   const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-  if (uid.status !== 0 || gid.status !== 0) return { skip: "running as root, and there is no 'postgres' user to run a private PostgreSQL as (initdb refuses root)" };
+  if (uid.status !== 0 || gid.status !== 0)
+    return { skip: "running as root, and there is no 'postgres' user to run a private PostgreSQL as (initdb refuses root)" };
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
@@ -86,7 +88,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres | { skip: 
   });
   if (initdb.status !== 0) {
     await rm(dir, { recursive: true, force: true });
-    return { skip: `initdb failed (${initdb.error?.message ?? `exit ${initdb.status}`}): ${(initdb.stderr || "").trim().split("\n").slice(-3).join(" | ")}` };
+    return {
+      skip: `initdb failed (${initdb.error?.message ?? `exit ${initdb.status}`}): ${(initdb.stderr || "").trim().split("\n").slice(-3).join(" | ")}`,
+    };
   }
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -197,7 +201,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis | { skip: string
 
   const start = async (): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) return;
-    const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
     track(proc, "SIGKILL");
     proc.once("exit", () => untrack(proc));
     child = proc;

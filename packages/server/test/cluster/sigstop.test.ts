@@ -35,7 +35,9 @@ it("SIGSTOP of the lease holder past its lease, then SIGCONT: another worker tak
     const made = calls.get(tag) ?? [];
     made.push(worker);
     calls.set(tag, made);
-    return made.length === 1 ? { text: words("old", OLD_WORDS), chunkDelayMs: CHUNK_DELAY_MS } : { text: words("new", NEW_WORDS), chunkDelayMs: CHUNK_DELAY_MS };
+    return made.length === 1
+      ? { text: words("old", OLD_WORDS), chunkDelayMs: CHUNK_DELAY_MS }
+      : { text: words("new", NEW_WORDS), chunkDelayMs: CHUNK_DELAY_MS };
   });
 
   const runIds = new Map<string, string>();
@@ -50,14 +52,20 @@ it("SIGSTOP of the lease holder past its lease, then SIGCONT: another worker tak
   }
 
   // Every run mid-reply on some worker.
-  await waitUntil(() => tags.every((tag) => (calls.get(tag)?.length ?? 0) >= 1 && seen.get(tag)!.some((frame) => frame.type === "assistant_delta")), {
-    timeoutMs: 30_000,
-    what: "every run streaming its first reply",
-  });
+  await waitUntil(
+    () => tags.every((tag) => (calls.get(tag)?.length ?? 0) >= 1 && seen.get(tag)!.some((frame) => frame.type === "assistant_delta")),
+    {
+      timeoutMs: 30_000,
+      what: "every run streaming its first reply",
+    },
+  );
   const holders = new Map<number, string[]>();
   for (const tag of tags) holders.set(calls.get(tag)![0]!, [...(holders.get(calls.get(tag)![0]!) ?? []), tag]);
   const [victim, victimTags] = [...holders.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
-  expect(tags.every((tag) => calls.get(tag)!.length === 1 && !seen.get(tag)!.some(isTerminal)), "no run finished or restarted before the stop").toBe(true);
+  expect(
+    tags.every((tag) => calls.get(tag)!.length === 1 && !seen.get(tag)!.some(isTerminal)),
+    "no run finished or restarted before the stop",
+  ).toBe(true);
 
   await cluster.killWorker(victim, "SIGSTOP");
   const stoppedAt = Date.now();
@@ -74,10 +82,16 @@ it("SIGSTOP of the lease holder past its lease, then SIGCONT: another worker tak
     });
     const takeoverMs = Date.now() - stoppedAt;
     // The new holder is streaming its reply: now the old one wakes up, with the rest of the old reply in its socket.
-    await waitUntil(() => victimTags.every((tag) => resumedAfterTakeover(tag).some((frame) => frame.type === "assistant_delta" && /\bnew\d+/.test(frame.data.text))), {
-      timeoutMs: 30_000,
-      what: "the new holders streaming",
-    });
+    await waitUntil(
+      () =>
+        victimTags.every((tag) =>
+          resumedAfterTakeover(tag).some((frame) => frame.type === "assistant_delta" && /\bnew\d+/.test(frame.data.text)),
+        ),
+      {
+        timeoutMs: 30_000,
+        what: "the new holders streaming",
+      },
+    );
     console.log(`takeover after ${takeoverMs} ms; SIGCONT worker ${victim} ${Date.now() - stoppedAt} ms after the stop`);
     for (const tag of victimTags) expect(calls.get(tag)!.slice(1), `${tag}: model calls after the takeover`).not.toContain(victim);
   } finally {
@@ -101,17 +115,25 @@ it("SIGSTOP of the lease holder past its lease, then SIGCONT: another worker tak
       failures.push(`${tag}: ${(error as Error).message}`);
       continue;
     }
-    if (first.length !== results.get(tag)!.frames.length) failures.push(`${tag}: the log changed after the client saw the terminal event (${results.get(tag)!.frames.length} → ${first.length} frames)`);
+    if (first.length !== results.get(tag)!.frames.length)
+      failures.push(
+        `${tag}: the log changed after the client saw the terminal event (${results.get(tag)!.frames.length} → ${first.length} frames)`,
+      );
     const terminal = first.at(-1);
-    if (terminal?.type !== "result" || terminal.data.subtype !== "success") failures.push(`${tag}: ended with ${terminal?.type} ${terminal?.data.subtype ?? ""}`);
+    if (terminal?.type !== "result" || terminal.data.subtype !== "success")
+      failures.push(`${tag}: ended with ${terminal?.type} ${terminal?.data.subtype ?? ""}`);
     const snapshot = await cluster.request("GET", `/agent-runs/${runId}`, undefined, { retry503: true });
     if (snapshot.body?.status !== "completed") failures.push(`${tag}: snapshot status ${snapshot.body?.status}`);
     if (victimTags.includes(tag)) {
       const resumedAt = first.map((frame) => frame.type).lastIndexOf("run_resumed");
       if (resumedAt < 0) failures.push(`${tag}: no run_resumed in the log`);
       const late = first.slice(resumedAt + 1).filter((frame) => OLD_TEXT.test(JSON.stringify(frame.data)));
-      if (late.length > 0) failures.push(`${tag}: written by the old holder after the takeover: ${late.map((frame) => `${frame.seq}:${frame.type}`).join(", ")}`);
-      if (OLD_TEXT.test(String(terminal?.data.text ?? ""))) failures.push(`${tag}: the result has the old reply's text: ${JSON.stringify(terminal?.data.text)}`);
+      if (late.length > 0)
+        failures.push(
+          `${tag}: written by the old holder after the takeover: ${late.map((frame) => `${frame.seq}:${frame.type}`).join(", ")}`,
+        );
+      if (OLD_TEXT.test(String(terminal?.data.text ?? "")))
+        failures.push(`${tag}: the result has the old reply's text: ${JSON.stringify(terminal?.data.text)}`);
       if (OLD_TEXT.test(JSON.stringify(snapshot.body?.text ?? ""))) failures.push(`${tag}: the snapshot has the old reply's text`);
     }
   }

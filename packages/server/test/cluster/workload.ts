@@ -78,7 +78,8 @@ export class ToolWorkload {
     this.calls.push({ tag, worker, at: Date.now(), answer: toolMessage !== undefined });
     const chunkDelayMs = this.options.chunkDelayMs ?? 20;
     const filler = Array.from({ length: this.options.words ?? 6 }, (_, index) => `w${index}`).join(" ");
-    if (!toolMessage) return { text: `checking ${filler}`, toolCalls: [{ id: `lk_${tag}`, name: "lookup", args: { key: tag } }], chunkDelayMs };
+    if (!toolMessage)
+      return { text: `checking ${filler}`, toolCalls: [{ id: `lk_${tag}`, name: "lookup", args: { key: tag } }], chunkDelayMs };
     const ok = toolMessage.content === `value-${tag}`;
     return { text: ok ? `${answerWords(tag)} ${filler}` : `WRONG tool result ${JSON.stringify(toolMessage.content)}`, chunkDelayMs };
   }
@@ -127,8 +128,15 @@ export class ToolWorkload {
   /** POSTs the tool result; a retry after a lost connection may find it already answered (404 unknown_tool_use), which is fine. */
   private async answer(run: RunHandle, toolUseId: string, key: string): Promise<void> {
     try {
-      const response = await this.cluster.request("POST", `/agent-runs/${run.runId}/tool-results`, { toolUseId, result: `value-${key}` }, { retry503: true, deadlineMs: 90_000 });
-      run.toolPosts.push(response.status === 404 && response.body?.code !== "unknown_tool_use" ? `404 ${response.body?.code}` : response.status);
+      const response = await this.cluster.request(
+        "POST",
+        `/agent-runs/${run.runId}/tool-results`,
+        { toolUseId, result: `value-${key}` },
+        { retry503: true, deadlineMs: 90_000 },
+      );
+      run.toolPosts.push(
+        response.status === 404 && response.body?.code !== "unknown_tool_use" ? `404 ${response.body?.code}` : response.status,
+      );
     } catch (error) {
       run.toolPosts.push(error instanceof NetworkError ? `network: ${error.message}` : `error: ${(error as Error).message}`);
     }
@@ -154,9 +162,17 @@ export class ToolWorkload {
       Array.from({ length: Math.min(8, created.length) }, async () => {
         while (next < created.length) {
           const run = created[next++]!;
-          const failures = (await verifyRun(this.cluster, run.runId!, run.result, { tag: run.tag, expectSuccess })).map((failure) => `${run.tag}: ${failure}`);
+          const failures = (await verifyRun(this.cluster, run.runId!, run.result, { tag: run.tag, expectSuccess })).map(
+            (failure) => `${run.tag}: ${failure}`,
+          );
           const badPosts = run.toolPosts.filter((status) => status !== 200 && status !== 404 && status !== 409);
           if (badPosts.length > 0) failures.push(`${run.tag} (${run.runId}): tool-result POSTs answered ${JSON.stringify(badPosts)}`);
+          if (failures.length > 0) {
+            const made = this.calls
+              .filter((call) => call.tag === run.tag)
+              .map((call) => `w${call.worker}:${call.answer ? "answer" : "tool call"}`);
+            failures.push(`${run.tag}: model calls ${made.join(", ") || "none"}; tool-result POSTs ${JSON.stringify(run.toolPosts)}`);
+          }
           perRun.set(run, failures);
         }
       }),
@@ -169,7 +185,13 @@ export class ToolWorkload {
     const counts: Record<string, number> = {};
     for (const run of this.runs) {
       const last = run.result?.frames.at(-1);
-      const key = !run.runId ? `not created (${String(run.createStatus).split(":")[0]})` : !isTerminal(last) ? "no terminal event" : last!.type === "result" ? `result:${last!.data.subtype}` : last!.type;
+      const key = !run.runId
+        ? `not created (${String(run.createStatus).split(":")[0]})`
+        : !isTerminal(last)
+          ? "no terminal event"
+          : last!.type === "result"
+            ? `result:${last!.data.subtype}`
+            : last!.type;
       counts[key] = (counts[key] ?? 0) + 1;
     }
     return counts;
@@ -192,6 +214,16 @@ export async function verifyRun(
   const failures: string[] = [];
   if (followed?.error) failures.push(followed.error);
   if (followed && followed.problems.length > 0) failures.push(`client stream anomalies: ${followed.problems.join("; ")}`);
+  if (followed && !followed.terminal) {
+    // Not ended (as far as the client knows): say what the server thinks; a replay would not end either.
+    const snapshot = await cluster
+      .request("GET", `/agent-runs/${runId}`, undefined, { retry503: true })
+      .catch((error: Error) => ({ status: 0, body: { error: error.message } }));
+    failures.push(
+      `snapshot: ${snapshot.status} status=${snapshot.body?.status} pendingToolCalls=${JSON.stringify(snapshot.body?.pendingToolCalls ?? [])}`,
+    );
+    return failures;
+  }
   // Every live worker must replay the whole log, and the same one.
   const logs: Array<{ worker: number; frames: Frame[] }> = [];
   for (const worker of cluster.live()) {
@@ -215,8 +247,12 @@ export async function verifyRun(
   }
   const terminal = stored.at(-1);
   if (expectSuccess && isTerminal(terminal)) {
-    if (terminal!.type !== "result" || terminal!.data.subtype !== "success") failures.push(`ended with ${terminal!.type} ${terminal!.data.subtype ?? ""} ${terminal!.data.error ? JSON.stringify(terminal!.data.error) : ""}`);
-    else if (tag && !String(terminal!.data.text ?? "").includes(answerWords(tag))) failures.push(`answer text ${JSON.stringify(terminal!.data.text)} lacks "${answerWords(tag)}"`);
+    if (terminal!.type !== "result" || terminal!.data.subtype !== "success")
+      failures.push(
+        `ended with ${terminal!.type} ${terminal!.data.subtype ?? ""} ${terminal!.data.error ? JSON.stringify(terminal!.data.error) : ""}`,
+      );
+    else if (tag && !String(terminal!.data.text ?? "").includes(answerWords(tag)))
+      failures.push(`answer text ${JSON.stringify(terminal!.data.text)} lacks "${answerWords(tag)}"`);
   }
   return failures;
 }
@@ -247,9 +283,20 @@ function firstMismatch(assembled: Frame[], stored: Frame[]): string | undefined 
 
 /** Unexpected worker exits, one line each (with the end of the worker's output), for an assertion that reads well. */
 export function crashes(cluster: Cluster): string[] {
-  return cluster.unexpectedExits.map(
-    (exit) => `worker ${exit.worker} exited (code ${exit.code}, signal ${exit.signal}): ${exit.output.split("\n").filter((line) => line.trim() && !line.startsWith("    at ")).slice(-4).join(" | ")}`,
-  );
+  return cluster.unexpectedExits.map((exit) => {
+    const lines = exit.output
+      .split("\n")
+      .filter((line) => /Error\b|"level":"(error|fatal)"/.test(line) && !line.trimStart().startsWith("at "));
+    const summary = lines.slice(-2).map((line) => {
+      try {
+        const parsed = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+        return `${parsed.msg}: ${parsed.err?.message ?? ""}`;
+      } catch {
+        return line.trim();
+      }
+    });
+    return `worker ${exit.worker} exited (code ${exit.code}, signal ${exit.signal}): ${summary.map((line) => line.slice(0, 300)).join(" | ") || "(no error in its output)"}`;
+  });
 }
 
 /** Every run of the workspace, through the list API (any worker), newest first. */
