@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { clusterSuite, mulberry32, waitUntil, WORKERS } from "./harness.js";
+import { mulberry32 } from "../helpers.js";
+import { clusterSuite, waitUntil, WORKERS } from "./harness.js";
 import { crashes, ToolWorkload, waitAllTerminal } from "./workload.js";
 
 /*

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeProvider, type FakeProvider } from "@agentd/server/testing";
 import { readStream, startTestServer, type TestServer } from "../helpers.js";
-import { mulberry32, readWithCuts } from "./stream-cuts.js";
+import { mulberry32 } from "../helpers.js";
+import { readWithCuts } from "./stream-cuts.js";
 
 /**
  * Issue #4's stream fault test: cut client streams at random points (mid-frame
