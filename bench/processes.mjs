@@ -11,6 +11,23 @@ if (role === "provider") {
   const short = await startFakeProvider({ tokens: 20, record: false });
   const long = await startFakeProvider({ tokens: 200, record: false });
   process.send({ ready: true, short: short.openaiBaseUrl, long: long.openaiBaseUrl, direct: `${short.openaiBaseUrl}/chat/completions` });
+} else if (role === "worker") {
+  // One worker of a cluster on PostgreSQL + Redis (bench/cluster.mjs).
+  const { createServer, createApiKey, createLogger } = await import("../packages/server/dist/index.js");
+  const urls = JSON.parse(process.argv[3]);
+  const env = JSON.parse(process.argv[4]);
+  const server = await createServer({
+    env,
+    logger: createLogger("error"),
+    config: { providers: [{ name: "fake", type: "openai-compatible", baseUrl: urls.short, apiKey: "bench", models: [{ id: "fake-20" }] }], defaultModelId: "provider:fake:fake-20" },
+  });
+  const { url } = await server.listen(0);
+  const key = process.argv[5] === "with-key" ? (await createApiKey(server.store, { workspace: "bench" })).key : undefined;
+  process.on("message", (message) => {
+    if (message === "stats") process.send({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+    if (message === "exit") server.close().finally(() => process.exit(0));
+  });
+  process.send({ ready: true, url, key });
 } else if (role === "agentd") {
   const { createServer, createApiKey, createLogger, openStore } = await import("../packages/server/dist/index.js");
   const urls = JSON.parse(process.argv[3]);
