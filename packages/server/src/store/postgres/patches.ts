@@ -1,49 +1,13 @@
 import type { RunPatch, SessionPatch } from "../types.js";
+import { RUN_COLUMNS, SESSION_COLUMNS, type Column } from "../patch-columns.js";
 import type { Statement } from "./connection.js";
 import { withoutNul } from "./rows.js";
-
-interface Column {
-  name: string;
-  json: boolean;
-  /** Free text that may carry NUL (see withoutNul). */
-  text?: boolean;
-}
-
-const column = (name: string, json = false): Column => ({ name, json });
-const freeText = (name: string): Column => ({ name, json: false, text: true });
 
 /** The lease a fenced patch requires (issue #4). */
 export interface Guard {
   workerId: string;
   epoch: number;
 }
-
-/*
- * The allow-list of patchable fields (the same as store/sqlite/patches.ts).
- * Column names in the generated SQL come only from here, never from the
- * patch object, so a stray key cannot inject SQL.
- */
-const RUN_COLUMNS: Record<keyof RunPatch, Column> = {
-  status: column("status"),
-  checkpoint: column("checkpoint", true),
-  text: freeText("text"),
-  subtype: column("subtype"),
-  error: freeText("error"),
-  usage: column("usage", true),
-  lastSeq: column("last_seq"),
-  startedAt: column("started_at"),
-  endedAt: column("ended_at"),
-  modelId: column("model_id"),
-};
-
-const SESSION_COLUMNS: Record<keyof SessionPatch, Column> = {
-  status: column("status"),
-  agentSpec: column("agent_spec", true),
-  messages: column("messages", true),
-  activeRunId: column("active_run_id"),
-  lastUsedAt: column("last_used_at"),
-  endedAt: column("ended_at"),
-};
 
 /**
  * Builds the UPDATE for the fields present in a patch (an `undefined` value
