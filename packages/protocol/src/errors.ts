@@ -18,8 +18,12 @@ export const ERROR_STATUS = {
   session_busy: 409,
   session_ended: 409,
   conflict: 409,
+  /** The request holding this Idempotency-Key is still in progress (on another worker): retry later with the same key. */
+  idempotency_in_progress: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** This Idempotency-Key was used with another request (method, path or body): a new request needs a new key. */
+  idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,
   not_implemented: 501,

@@ -132,7 +132,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       pageSize: 500,
     },
     limits: { maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024 },
-    idempotent: idempotency(),
+    idempotent: idempotency(store, { maxBodyBytes: options.maxBodyBytes }),
   };
   systemRoutes(router, base, authenticate, deps);
   runRoutes(router, base, authenticate, deps);

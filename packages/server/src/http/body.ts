@@ -1,9 +1,24 @@
+import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import { AgentdError } from "../errors.js";
 import type { Context } from "./context.js";
 
-/** Reads the request body up to `limit` bytes; past it, 413 without reading further. */
+/**
+ * Bodies already read, by request: a middleware that needs the body before
+ * the route (the Idempotency-Key fingerprint) and the route then share one read.
+ */
+const bodies = new WeakMap<IncomingMessage, Promise<string>>();
+
+/** Reads the request body up to `limit` bytes; past it, 413 without reading further. A second call answers the same text. */
 export function readBody(ctx: Context, limit: number): Promise<string> {
+  const read = bodies.get(ctx.req);
+  if (read !== undefined) return read.then((text) => (Buffer.byteLength(text) > limit ? Promise.reject(tooLarge(limit)) : text));
+  const body = readOnce(ctx, limit);
+  bodies.set(ctx.req, body);
+  return body;
+}
+
+function readOnce(ctx: Context, limit: number): Promise<string> {
   const declared = Number(ctx.req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(tooLarge(limit));

@@ -65,6 +65,10 @@ export interface RunCheckpoint {
   inputStart: number;
   /** Number of times this run was started (1 on the first attempt). */
   attempt: number;
+  /** Executions of this run that ended with their worker dying mid-run (the re-attempt cap counts these). */
+  crashes?: number;
+  /** Set by a worker shutting down gracefully as it hands the run back: the next start is not a crash. */
+  handedOff?: boolean;
 }
 
 export interface RunRecord {
@@ -170,6 +174,38 @@ export interface CommitBatch {
   fences?: Array<{ runId: string; workerId: string; epoch: number }>;
 }
 
+/** One idempotency key: a workspace's key for one request path (`scope`); the same key on another path is another key. */
+export interface IdempotencyKey {
+  workspaceId: string;
+  scope: string;
+  key: string;
+}
+
+/** An attempt to serve a request under its key: `token` (random per attempt) names the attempt holding a pending key. */
+export interface IdempotencyHold extends IdempotencyKey {
+  token: string;
+}
+
+export interface IdempotencyBegin extends IdempotencyHold {
+  /** What the request was (e.g. sha256 of method, path and body): a key reused for another request is refused. */
+  fingerprint: string;
+  /** How long the key is remembered, from now, in milliseconds. */
+  ttlMs: number;
+  /** How long a pending key holds before another attempt may take it over (its holder presumably died), in milliseconds. */
+  lockMs: number;
+}
+
+/**
+ * What `Store.beginIdempotent` found: `new`, the caller now holds the key
+ * (pending) and serves the request; `pending`, another attempt holds it;
+ * `done`, the stored reply; `mismatch`, the key belongs to another request.
+ */
+export type IdempotencyState =
+  | { state: "new" }
+  | { state: "pending" }
+  | { state: "done"; status: number; body: unknown }
+  | { state: "mismatch" };
+
 export interface CommitResult {
   /** Runs whose writes were refused because their lease moved on (a zombie writer). */
   fenced: string[];
@@ -228,6 +264,20 @@ export interface Store {
    * other fields leave it as it is.
    */
   requestCancel(runId: string, reason: string): Promise<boolean>;
+  /**
+   * Those of `runIds` that have a cancel request recorded, with its reason,
+   * ordered by runId (ended runs included: the request stays). One query
+   * whatever the number of ids; unknown ids are left out.
+   */
+  cancelRequests(runIds: string[]): Promise<Array<{ runId: string; reason: string }>>;
+  /**
+   * `paused` runs whose earliest deadline has come: `wakeAt` <= `now` (epoch
+   * ms), soonest first, at most `limit`. A run's wakeAt is derived by the
+   * store whenever its checkpoint is written: the sooner of
+   * `pendingDeadline` and `approvalDeadline` (rounded up to the
+   * millisecond), none when both are null.
+   */
+  duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>>;
 
   // --- events + state ------------------------------------------------------
   commit(batch: CommitBatch): Promise<CommitResult | void>;
@@ -259,6 +309,23 @@ export interface Store {
   orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>>;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+
+  // --- idempotency keys ------------------------------------------------------
+  /**
+   * Looks a key up and, when it is absent, expired (`ttlMs` after it was
+   * begun) or pending for `lockMs` or longer, makes it pending for this
+   * attempt (`new`); atomically, so of concurrent attempts on one key exactly
+   * one gets `new`. Otherwise: `mismatch` if the key's fingerprint differs,
+   * else `done` with the stored reply, or `pending`. Uses the store's clock
+   * (the database server's, for PostgreSQL).
+   */
+  beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState>;
+  /** Stores the reply (`body` as JSON) of a key this attempt still holds pending; false if it holds it no longer (taken over). */
+  finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean>;
+  /** Forgets a key this attempt still holds pending (its request failed), so a retry can run; false if it holds it no longer. */
+  abandonIdempotent(hold: IdempotencyHold): Promise<boolean>;
+  /** Deletes up to `limit` expired keys; returns how many. */
+  purgeIdempotency(limit: number): Promise<number>;
 
   // --- sessions ------------------------------------------------------------
   insertSession(session: SessionRecord): Promise<void>;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeEvents, makeRun, makeSession, rejectsWith } from "./contract/contract-fixtures.js";
+import { makeEvents, makeRun, makeSession, rejectsWith, WAKE_BASE, wakeFixtures } from "./contract/contract-fixtures.js";
 import { storeContract } from "./contract/contract.js";
 import { openStore } from "../../src/store/open.js";
 import { PostgresStore, SCHEMA_VERSION } from "../../src/store/postgres/index.js";
@@ -60,7 +60,7 @@ async function emptyStore() {
   const store = await openStore({ databaseUrl, schema: contractSchema, poolSize: 4 });
   await admin((client) =>
     client.query(
-      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.sessions`,
+      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys`,
     ),
   );
   return store;
@@ -137,6 +137,26 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     expect(await reopened.getRun(ws.id, run.id)).toEqual({ ...run, status: "paused", lastSeq: 25 });
     expect(await reopened.listRunsByStatus(["paused"])).toHaveLength(1);
     expect(await reopened.readEvents(run.id, 0, 100)).toEqual(makeEvents(run.id, 1, 25));
+    await reopened.close();
+  });
+
+  it("derives the wake time of paused runs written before migration 5 from their checkpoint", async () => {
+    const schema = freshSchema();
+    const store = await openStore({ databaseUrl, schema });
+    const ws = await store.ensureWorkspace("acme");
+    const { early, late, none, running } = wakeFixtures(ws.id);
+    for (const run of [early, late, none, running]) await store.insertRun(run);
+    await store.close();
+    await admin((client) =>
+      client.query(`DROP INDEX ${schema}.runs_paused_wake; ALTER TABLE ${schema}.runs DROP COLUMN wake_at;
+        DELETE FROM ${schema}.agentd_schema_migrations WHERE version = 5;`),
+    );
+
+    const reopened = await openStore({ databaseUrl, schema });
+    expect(await reopened.duePausedRuns(WAKE_BASE + 1_000, 10)).toEqual([
+      { runId: early.id, workspaceId: ws.id, wakeAt: WAKE_BASE + 11 },
+      { runId: late.id, workspaceId: ws.id, wakeAt: WAKE_BASE + 30 },
+    ]);
     await reopened.close();
   });
 

@@ -66,7 +66,8 @@ describe("SQLite run listing", () => {
     db.exec(`DROP INDEX runs_workspace_created_id; DROP INDEX runs_workspace_status_created;
       DROP INDEX runs_workspace_agent_created; DROP INDEX runs_workspace_session_created;
       CREATE INDEX runs_workspace_created ON runs (workspace_id, created_at);
-      DROP INDEX runs_live_created; ALTER TABLE runs DROP COLUMN owner_id; ALTER TABLE runs DROP COLUMN lease_epoch; ALTER TABLE runs DROP COLUMN lease_expires_at; ALTER TABLE runs DROP COLUMN cancel_requested;`);
+      DROP INDEX runs_live_created; ALTER TABLE runs DROP COLUMN owner_id; ALTER TABLE runs DROP COLUMN lease_epoch; ALTER TABLE runs DROP COLUMN lease_expires_at; ALTER TABLE runs DROP COLUMN cancel_requested;
+      DROP TABLE idempotency_keys; DROP INDEX runs_paused_wake; ALTER TABLE runs DROP COLUMN wake_at;`);
     db.pragma("user_version = 1");
     db.close();
 
@@ -77,6 +78,6 @@ describe("SQLite run listing", () => {
     const indexes = probe.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND name NOT LIKE 'sqlite_%'").pluck().all();
     expect(probe.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     probe.close();
-    expect(indexes.sort()).toEqual(["runs_live_created", "runs_status", "runs_workspace_agent_created", "runs_workspace_created_id", "runs_workspace_session_created", "runs_workspace_status_created"]);
+    expect(indexes.sort()).toEqual(["runs_live_created", "runs_paused_wake", "runs_status", "runs_workspace_agent_created", "runs_workspace_created_id", "runs_workspace_session_created", "runs_workspace_status_created"]);
   });
 });

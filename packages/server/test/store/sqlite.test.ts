@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { makeEvents, makeRun, makeSession } from "./contract/contract-fixtures.js";
+import { makeEvents, makeRun, makeSession, WAKE_BASE, wakeFixtures } from "./contract/contract-fixtures.js";
 import { storeContract } from "./contract/contract.js";
 import { openStore } from "../../src/store/open.js";
 import { SCHEMA_VERSION, SqliteStore } from "../../src/store/sqlite/index.js";
@@ -55,6 +55,26 @@ describe("SqliteStore on disk", () => {
     expect(probe.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     probe.close();
     await store.close();
+  });
+
+  it("derives the wake time of paused runs written before migration 6 from their checkpoint", async () => {
+    const dataDir = await tempDir();
+    const store = await openStore({ dataDir });
+    const ws = await store.ensureWorkspace("acme");
+    const { early, late, none, running } = wakeFixtures(ws.id);
+    for (const run of [early, late, none, running]) await store.insertRun(run);
+    await store.close();
+    const db = new Database(join(dataDir, "agentd.db"));
+    db.exec("DROP INDEX runs_paused_wake; ALTER TABLE runs DROP COLUMN wake_at;");
+    db.pragma("user_version = 5");
+    db.close();
+
+    const reopened = await openStore({ dataDir });
+    expect(await reopened.duePausedRuns(WAKE_BASE + 1_000, 10)).toEqual([
+      { runId: early.id, workspaceId: ws.id, wakeAt: WAKE_BASE + 11 },
+      { runId: late.id, workspaceId: ws.id, wakeAt: WAKE_BASE + 30 },
+    ]);
+    await reopened.close();
   });
 
   it("refuses a database written by a newer schema", async () => {

@@ -15,7 +15,7 @@ import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
  * which is frozen at the start of the transaction. A MATERIALIZED CTE reads
  * it once per statement (as a join input it would be re-read per row).
  */
-const CLOCK = `clock AS MATERIALIZED (SELECT t, (extract(epoch from t) * 1000)::bigint AS now_ms FROM clock_timestamp() AS t)`;
+export const CLOCK = `clock AS MATERIALIZED (SELECT t, (extract(epoch from t) * 1000)::bigint AS now_ms FROM clock_timestamp() AS t)`;
 
 /** Runs that are executing or waiting to: a plain claim takes only these, and only these can be orphans. Ended runs hold no lease. */
 const LIVE = "status IN ('queued', 'running')";

@@ -125,6 +125,43 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   (s) => `
   ALTER TABLE ${s}.runs ADD COLUMN cancel_requested text;
   `,
+
+  // 4: idempotency keys, as store/sqlite/migrations.ts 5: one row per
+  // (workspace, request path, key), 'pending' while an attempt (token)
+  // serves the request, 'done' with its reply (status, JSON body). Times are
+  // epoch ms of the database's clock: created_at when the attempt began (a
+  // pending row older than the lock time may be taken over), expires_at
+  // when the key is forgotten; the index serves purgeIdempotency.
+  (s) => `
+  CREATE TABLE ${s}.idempotency_keys (
+    workspace_id text COLLATE "C" NOT NULL REFERENCES ${s}.workspaces(id),
+    scope text COLLATE "C" NOT NULL,
+    key text COLLATE "C" NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'done')),
+    fingerprint text NOT NULL,
+    token text NOT NULL,
+    status integer,
+    body text,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL,
+    PRIMARY KEY (workspace_id, scope, key)
+  );
+  CREATE INDEX idempotency_keys_expires ON ${s}.idempotency_keys (expires_at);
+  `,
+
+  // 5: wake_at, as store/sqlite/migrations.ts 6: the sooner of the
+  // checkpoint's pendingDeadline and approvalDeadline (epoch ms, rounded up),
+  // written by the store with every checkpoint. The partial index holds only
+  // paused runs, soonest first: duePausedRuns walks it. Existing paused runs
+  // get theirs from their checkpoint (LEAST ignores nulls); the others need
+  // none until their next checkpoint.
+  (s) => `
+  ALTER TABLE ${s}.runs ADD COLUMN wake_at bigint;
+  UPDATE ${s}.runs SET wake_at = ceil(LEAST(
+    (checkpoint::json ->> 'pendingDeadline')::numeric, (checkpoint::json ->> 'approvalDeadline')::numeric))::bigint
+  WHERE status = 'paused';
+  CREATE INDEX runs_paused_wake ON ${s}.runs (wake_at, created_order) WHERE status = 'paused';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

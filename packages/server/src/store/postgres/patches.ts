@@ -1,5 +1,5 @@
 import type { RunPatch, SessionPatch } from "../types.js";
-import { RUN_COLUMNS, SESSION_COLUMNS, type Column } from "../patch-columns.js";
+import { columnNames, RUN_COLUMNS, SESSION_COLUMNS, type Column } from "../patch-columns.js";
 import type { Statement } from "./connection.js";
 import { withoutNul } from "./rows.js";
 
@@ -45,8 +45,9 @@ export class PatchBuilder<P extends object> {
     const shape = `${guard === undefined ? "" : "guarded:"}${keys.join(",")}`;
     let statement = this.#shapes.get(shape);
     if (statement === undefined) {
-      const sets = keys.map((key, index) => `${this.#column(key).name} = $${index + 1}`).join(", ");
-      const at = keys.length + 1;
+      const names = keys.flatMap((key) => columnNames(this.#column(key)));
+      const sets = names.map((name, index) => `${name} = $${index + 1}`).join(", ");
+      const at = names.length + 1;
       const text =
         guard === undefined
           ? `WITH patched AS (UPDATE ${this.schema}.${this.table} SET ${sets} WHERE id = $${at} RETURNING 1) ` +
@@ -55,10 +56,11 @@ export class PatchBuilder<P extends object> {
       statement = { name: `agentd_patch_${this.table}_${this.#shapes.size}`, text };
       this.#shapes.set(shape, statement);
     }
-    const values: unknown[] = keys.map((key) => {
+    const values: unknown[] = keys.flatMap((key) => {
       const value = patch[key as keyof P];
-      const { json, text } = this.#column(key);
-      return json ? JSON.stringify(value) : text === true ? withoutNul(value as string | null) : value;
+      const { json, text, derived = [] } = this.#column(key);
+      const stored = json ? JSON.stringify(value) : text === true ? withoutNul(value as string | null) : value;
+      return [stored, ...derived.map((column) => column.value(value as never))];
     });
     values.push(id);
     if (guard !== undefined) values.push(guard.workerId, guard.epoch);

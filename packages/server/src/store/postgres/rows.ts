@@ -1,3 +1,4 @@
+import { wakeAt } from "../patch-columns.js";
 import type { ApiKeyRecord, RunRecord, SessionRecord, WorkspaceRecord } from "../types.js";
 
 /*
@@ -21,9 +22,13 @@ export const SESSION_COLUMNS =
   `id, workspace_id AS "workspaceId", name, status, agent_spec AS "agentSpec", metadata, messages, ` +
   `active_run_id AS "activeRunId", created_at AS "createdAt", last_used_at AS "lastUsedAt", ended_at AS "endedAt"`;
 
-/** Insert column lists, in the order of the `...Values` functions below (a new run has no cancel request: cancel_requested starts NULL). */
+/**
+ * Insert column lists, in the order of the `...Values` functions below (a new
+ * run has no cancel request: cancel_requested starts NULL; wake_at is
+ * derived from the checkpoint).
+ */
 export const RUN_INSERT_COLUMNS =
-  "id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata, checkpoint, text, subtype, error, usage, last_seq, created_at, started_at, ended_at";
+  "id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata, checkpoint, wake_at, text, subtype, error, usage, last_seq, created_at, started_at, ended_at";
 export const SESSION_INSERT_COLUMNS =
   "id, workspace_id, name, status, agent_spec, metadata, messages, active_run_id, created_at, last_used_at, ended_at";
 
@@ -69,6 +74,7 @@ export function runValues(run: RunRecord): unknown[] {
     JSON.stringify(run.agentSpec),
     JSON.stringify(run.metadata),
     JSON.stringify(run.checkpoint),
+    wakeAt(run.checkpoint),
     withoutNul(run.text),
     run.subtype,
     withoutNul(run.error),

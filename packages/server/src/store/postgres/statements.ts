@@ -23,7 +23,7 @@ export function statements(s: string) {
   const named =
     (name: string, text: string) =>
     (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
-  const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUN_INSERT_COLUMNS}) VALUES (${placeholders(17)})`);
+  const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUN_INSERT_COLUMNS}) VALUES (${placeholders(18)})`);
   const insertSession = named("insert_session", `INSERT INTO ${s}.sessions (${SESSION_INSERT_COLUMNS}) VALUES (${placeholders(11)})`);
   // The whole batch is one INSERT: four arrays unnested side by side into rows.
   const insertEvents = named(
@@ -73,6 +73,18 @@ export function statements(s: string) {
     requestCancel: named(
       "request_cancel",
       `UPDATE ${s}.runs SET cancel_requested = $1 WHERE id = $2 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING 1`,
+    ),
+    // Any number of ids, bound as one array: a primary-key lookup each.
+    cancelRequests: named(
+      "cancel_requests",
+      `SELECT id AS "runId", cancel_requested AS reason FROM ${s}.runs
+       WHERE id = ANY($1::text[]) AND cancel_requested IS NOT NULL ORDER BY id`,
+    ),
+    // Served by runs_paused_wake (migration 5), whose condition the WHERE repeats. $1 now (whole epoch ms), $2 limit.
+    duePausedRuns: named(
+      "due_paused_runs",
+      `SELECT id AS "runId", workspace_id AS "workspaceId", wake_at AS "wakeAt" FROM ${s}.runs
+       WHERE status = 'paused' AND wake_at <= $1::bigint ORDER BY wake_at, created_order LIMIT $2`,
     ),
 
     insertEvents: (events: StoredEvent[], fences: Fence[] = []): Statement => {

@@ -6,6 +6,9 @@ import type {
   ApiKeyRecord,
   CommitBatch,
   CommitResult,
+  IdempotencyBegin,
+  IdempotencyHold,
+  IdempotencyState,
   Lease,
   RunFilter,
   RunRecord,
@@ -17,6 +20,7 @@ import type {
 } from "../types.js";
 import { buildCommit } from "./commit.js";
 import { BEGIN, COMMIT, rollback, rows, send, withClient, type Statement } from "./connection.js";
+import { idempotencyStatements, PostgresIdempotency } from "./idempotency.js";
 import { leaseStatements, PostgresLeases, type LeaseStatements } from "./leases.js";
 import { listRunsStatement, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
@@ -49,6 +53,7 @@ export class PostgresStore implements Store {
   readonly #sql: Statements;
   readonly #leaseSql: LeaseStatements;
   readonly #leases: PostgresLeases;
+  readonly #idempotency: PostgresIdempotency;
   readonly #runPatches;
   readonly #sessionPatches;
   #closed = false;
@@ -59,6 +64,7 @@ export class PostgresStore implements Store {
     this.#sql = statements(quotedSchema);
     this.#leaseSql = leaseStatements(quotedSchema);
     this.#leases = new PostgresLeases(this.#leaseSql, (statement) => this.#rows(statement));
+    this.#idempotency = new PostgresIdempotency(idempotencyStatements(quotedSchema), (sent) => this.#use((client) => send(client, sent)));
     this.#runPatches = runPatches(quotedSchema);
     this.#sessionPatches = sessionPatches(quotedSchema);
   }
@@ -165,6 +171,20 @@ export class PostgresStore implements Store {
     return (await this.#rows(this.#sql.requestCancel([withoutNul(reason), runId]))).length > 0;
   }
 
+  async cancelRequests(runIds: string[]): Promise<Array<{ runId: string; reason: string }>> {
+    if (runIds.length === 0) return [];
+    return this.#rows(this.#sql.cancelRequests([runIds]));
+  }
+
+  async duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>> {
+    if (!(limit >= 1)) return [];
+    // bigint arrives as a string (pg does not guess at precision).
+    const due = await this.#rows<{ runId: string; workspaceId: string; wakeAt: string }>(
+      this.#sql.duePausedRuns([Math.floor(now), Math.floor(limit)]),
+    );
+    return due.map((run) => ({ ...run, wakeAt: Number(run.wakeAt) }));
+  }
+
   async commit(batch: CommitBatch): Promise<CommitResult> {
     const parts = { sql: this.#sql, leases: this.#leaseSql, runPatches: this.#runPatches, sessionPatches: this.#sessionPatches };
     const { writes, result } = buildCommit(parts, batch);
@@ -197,6 +217,22 @@ export class PostgresStore implements Store {
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.#rows<StoredEvent>(this.#sql.readEvents([runId, afterSeq, limit]));
+  }
+
+  async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
+    return this.#idempotency.begin(request);
+  }
+
+  async finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean> {
+    return this.#idempotency.finish(hold, reply);
+  }
+
+  async abandonIdempotent(hold: IdempotencyHold): Promise<boolean> {
+    return this.#idempotency.abandon(hold);
+  }
+
+  async purgeIdempotency(limit: number): Promise<number> {
+    return this.#idempotency.purge(limit);
   }
 
   async insertSession(session: SessionRecord): Promise<void> {

@@ -106,6 +106,45 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN cancel_requested TEXT;
   `,
+
+  // 5: idempotency keys, shared by every process on the store (Store.beginIdempotent).
+  // One row per (workspace, request path, key): 'pending' while an attempt
+  // (token) serves the request, 'done' with its reply (status, JSON body).
+  // Times are epoch ms: created_at is when the attempt began (a pending row
+  // older than the lock time may be taken over), expires_at when the key is
+  // forgotten; the index serves purgeIdempotency.
+  `
+  CREATE TABLE idempotency_keys (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    fingerprint TEXT NOT NULL,
+    token TEXT NOT NULL,
+    status INTEGER,
+    body TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, scope, key)
+  ) WITHOUT ROWID, STRICT;
+  CREATE INDEX idempotency_keys_expires ON idempotency_keys (expires_at);
+  `,
+
+  // 6: wake_at (epoch ms), the sooner of the checkpoint's pendingDeadline and
+  // approvalDeadline, written by the store with every checkpoint
+  // (patch-columns.ts wakeAt). The partial index holds only paused runs, by
+  // wake_at (rowid breaks ties): duePausedRuns walks it. Existing paused runs
+  // get theirs from their checkpoint (rounded up, as wakeAt does); the others
+  // need none until their next checkpoint.
+  `
+  ALTER TABLE runs ADD COLUMN wake_at INTEGER;
+  UPDATE runs SET wake_at = (
+    SELECT CAST(m AS INTEGER) + (m > CAST(m AS INTEGER)) FROM (
+      SELECT min(value) AS m FROM json_each(runs.checkpoint)
+      WHERE key IN ('pendingDeadline', 'approvalDeadline') AND type IN ('integer', 'real')))
+  WHERE status = 'paused';
+  CREATE INDEX runs_paused_wake ON runs (wake_at) WHERE status = 'paused';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { RunPatch, SessionPatch } from "../types.js";
-import { RUN_COLUMNS, SESSION_COLUMNS, type Column } from "../patch-columns.js";
+import { columnNames, RUN_COLUMNS, SESSION_COLUMNS, type Column } from "../patch-columns.js";
 import { withoutNul } from "./rows.js";
 
 /**
@@ -31,14 +31,15 @@ export class PatchWriter<P extends object> {
     const shape = keys.join(",");
     let statement = this.#statements.get(shape);
     if (statement === undefined) {
-      const sets = keys.map((key) => `${this.#column(key).name} = ?`).join(", ");
+      const sets = keys.flatMap((key) => columnNames(this.#column(key)).map((name) => `${name} = ?`)).join(", ");
       statement = this.db.prepare<unknown[]>(`UPDATE ${this.table} SET ${sets} WHERE id = ?`);
       this.#statements.set(shape, statement);
     }
-    const values: unknown[] = keys.map((key) => {
+    const values: unknown[] = keys.flatMap((key) => {
       const value = patch[key as keyof P];
-      const { json, text } = this.#column(key);
-      return json ? JSON.stringify(value) : text === true ? withoutNul(value as string | null) : value;
+      const { json, text, derived = [] } = this.#column(key);
+      const stored = json ? JSON.stringify(value) : text === true ? withoutNul(value as string | null) : value;
+      return [stored, ...derived.map((column) => column.value(value as never))];
     });
     values.push(id);
     return statement.run(...values).changes;

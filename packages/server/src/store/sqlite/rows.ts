@@ -1,3 +1,4 @@
+import { wakeAt } from "../patch-columns.js";
 import type { ApiKeyRecord, RunRecord, SessionRecord, WorkspaceRecord } from "../types.js";
 
 /*
@@ -32,8 +33,8 @@ export function withoutNul<T extends string | null | undefined>(value: T): T {
 type Json<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
 export type RunRow = Json<RunRecord, "agentSpec" | "metadata" | "checkpoint" | "usage">;
-/** What an INSERT writes: a new run has no cancel request (the column starts NULL). */
-export type RunInsertRow = Omit<RunRow, "cancelRequested">;
+/** What an INSERT writes: a new run has no cancel request (the column starts NULL); wake_at is derived from the checkpoint. */
+export type RunInsertRow = Omit<RunRow, "cancelRequested"> & { wakeAt: number | null };
 export type SessionRow = Json<SessionRecord, "agentSpec" | "metadata" | "messages">;
 export type ApiKeyRow = ApiKeyRecord & { workspaceSlug: string; workspaceCreatedAt: string };
 
@@ -62,6 +63,7 @@ export function runToRow(run: RunRecord): RunInsertRow {
     agentSpec: JSON.stringify(run.agentSpec),
     metadata: JSON.stringify(run.metadata),
     checkpoint: JSON.stringify(run.checkpoint),
+    wakeAt: wakeAt(run.checkpoint),
     text: withoutNul(run.text),
     subtype: run.subtype,
     error: withoutNul(run.error),

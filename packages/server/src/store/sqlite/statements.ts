@@ -44,9 +44,9 @@ export function prepareStatements(db: Database.Database) {
 
     insertRun: prepare<[RunInsertRow]>(
       `INSERT INTO runs (id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata,
-         checkpoint, text, subtype, error, usage, last_seq, created_at, started_at, ended_at)
+         checkpoint, wake_at, text, subtype, error, usage, last_seq, created_at, started_at, ended_at)
        VALUES (@id, @workspaceId, @sessionId, @agentId, @modelId, @status, @agentSpec, @metadata,
-         @checkpoint, @text, @subtype, @error, @usage, @lastSeq, @createdAt, @startedAt, @endedAt)`,
+         @checkpoint, @wakeAt, @text, @subtype, @error, @usage, @lastSeq, @createdAt, @startedAt, @endedAt)`,
     ),
     runById: prepare<[workspaceId: string, runId: string], RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE workspace_id = ? AND id = ?`,
@@ -59,6 +59,18 @@ export function prepareStatements(db: Database.Database) {
     // No lease, no fence: one UPDATE, atomic on its own.
     requestCancel: prepare<[reason: string, runId: string]>(
       "UPDATE runs SET cancel_requested = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')",
+    ),
+    // Any number of ids in one statement, bound as a JSON array (no chunking,
+    // no limit on bound parameters); each is a primary-key lookup.
+    cancelRequests: prepare<[runIdsJson: string], { runId: string; reason: string }>(
+      `SELECT id AS runId, cancel_requested AS reason FROM runs
+       WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested IS NOT NULL ORDER BY id`,
+    ),
+    // Walks runs_paused_wake (migration 6), whose condition the WHERE repeats
+    // word for word (how SQLite matches a partial index), and stops at `limit`.
+    duePausedRuns: prepare<[now: number, limit: number], { runId: string; workspaceId: string; wakeAt: number }>(
+      `SELECT id AS runId, workspace_id AS workspaceId, wake_at AS wakeAt FROM runs INDEXED BY runs_paused_wake
+       WHERE status = 'paused' AND wake_at <= ? ORDER BY wake_at, rowid LIMIT ?`,
     ),
 
     insertEvent: prepare<[runId: string, seq: number, type: string, data: string]>(

@@ -5,6 +5,9 @@ import type {
   ApiKeyRecord,
   CommitBatch,
   CommitResult,
+  IdempotencyBegin,
+  IdempotencyHold,
+  IdempotencyState,
   Lease,
   RunFilter,
   RunRecord,
@@ -15,6 +18,7 @@ import type {
   WorkspaceRecord,
 } from "../types.js";
 import { writeError } from "./constraints.js";
+import { SqliteIdempotency } from "./idempotency.js";
 import { lockDataFile } from "./worker-lock.js";
 import { SqliteLeases } from "./leases.js";
 import { RunLister, type RunPage } from "./list.js";
@@ -36,6 +40,7 @@ export class SqliteStore implements Store {
   readonly #writes: SqliteWrites;
   readonly #lister: RunLister;
   readonly #leases: SqliteLeases;
+  readonly #idempotency: SqliteIdempotency;
   readonly #commit: (batch: CommitBatch) => CommitResult;
   readonly #insertRun: (run: RunRecord, claimSession: string | undefined) => void;
 
@@ -64,6 +69,7 @@ export class SqliteStore implements Store {
     }
     this.#lister = new RunLister(this.#db);
     this.#leases = new SqliteLeases(this.#db);
+    this.#idempotency = new SqliteIdempotency(this.#db);
     const writes = (this.#writes = new SqliteWrites(this.#db, this.#sql, this.#leases));
     // IMMEDIATE: the write lock is taken at BEGIN, so no other connection can
     // claim a run between the fence check and the writes it guards (and a
@@ -133,6 +139,16 @@ export class SqliteStore implements Store {
     return this.#sql.requestCancel.run(withoutNul(reason), runId).changes > 0;
   }
 
+  async cancelRequests(runIds: string[]): Promise<Array<{ runId: string; reason: string }>> {
+    if (runIds.length === 0) return [];
+    return this.#sql.cancelRequests.all(JSON.stringify(runIds));
+  }
+
+  async duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>> {
+    if (!(limit >= 1)) return [];
+    return this.#sql.duePausedRuns.all(now, Math.floor(limit));
+  }
+
   async commit(batch: CommitBatch): Promise<CommitResult> {
     return this.#commit(batch);
   }
@@ -160,6 +176,22 @@ export class SqliteStore implements Store {
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.#sql.readEvents.all(runId, afterSeq, limit);
+  }
+
+  async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
+    return this.#idempotency.begin(request);
+  }
+
+  async finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean> {
+    return this.#idempotency.finish(hold, reply);
+  }
+
+  async abandonIdempotent(hold: IdempotencyHold): Promise<boolean> {
+    return this.#idempotency.abandon(hold);
+  }
+
+  async purgeIdempotency(limit: number): Promise<number> {
+    return this.#idempotency.purge(limit);
   }
 
   async insertSession(session: SessionRecord): Promise<void> {

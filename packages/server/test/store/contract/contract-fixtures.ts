@@ -68,6 +68,27 @@ export function makeEvent(runId: string, seq: number, type = "assistant_delta"):
 export const makeEvents = (runId: string, from: number, to: number): StoredEvent[] =>
   Array.from({ length: to - from + 1 }, (_, index) => makeEvent(runId, from + index));
 
+/** An instant for deadlines (epoch ms), fixed so a case never waits for one. */
+export const WAKE_BASE = 1_900_000_000_000;
+
+/**
+ * Runs for the wake-time migrations: paused with both deadlines (wakes at
+ * WAKE_BASE + 11, rounded up), with only pendingDeadline (+ 30), with none,
+ * and a running one (never due).
+ */
+export function wakeFixtures(workspaceId: string): Record<"early" | "late" | "none" | "running", RunRecord> {
+  const paused = (deadlines: Partial<RunRecord["checkpoint"]>, status: RunRecord["status"] = "paused") => {
+    const run = makeRun(workspaceId, { status });
+    return { ...run, checkpoint: { ...run.checkpoint, ...deadlines } };
+  };
+  return {
+    early: paused({ pendingDeadline: WAKE_BASE + 20, approvalDeadline: WAKE_BASE + 10.5 }),
+    late: paused({ pendingDeadline: WAKE_BASE + 30 }),
+    none: paused({ pendingDeadline: null, approvalDeadline: null }),
+    running: paused({ pendingDeadline: WAKE_BASE }, "running"),
+  };
+}
+
 /** Asserts a promise rejects with an AgentdError of this code (not just any error). */
 export async function rejectsWith(promise: Promise<unknown>, code: AgentdError["code"]): Promise<void> {
   const error = await promise.then(

@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cancelCases } from "./contract-cancel.js";
+import { cancelRequestCases } from "./contract-cancel-requests.js";
 import { makeRun, rejectsWith } from "./contract-fixtures.js";
 import { listCases } from "./contract-list.js";
 import { logCases } from "./contract-log.js";
 import { fencingCases } from "./contract-fencing.js";
+import { idempotencyCases } from "./contract-idempotency.js";
 import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
+import { wakeCases } from "./contract-wake.js";
 import type { Store, WorkspaceRecord } from "../../../src/store/types.js";
 
 /** What each case gets: a fresh, empty store with one workspace (`acme`). */
@@ -94,5 +97,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     leaseCases(ctx, options);
     fencingCases(ctx);
     cancelCases(ctx);
+    cancelRequestCases(ctx);
+    wakeCases(ctx);
+    idempotencyCases(ctx, options);
   });
 }
