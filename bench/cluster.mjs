@@ -17,8 +17,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const COUNTS = (process.env.BENCH_WORKERS ?? "1,2,4").split(",").map(Number);
 const script = fileURLToPath(new URL("./processes.mjs", import.meta.url));
 
+// BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it exits (open it in Chrome DevTools).
+const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
 function start(...args) {
-  const child = fork(script, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const execArgv = args[0] === "worker" ? profile : [];
+  const child = fork(script, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   return new Promise((resolve, reject) => {
     child.once("message", (message) => resolve({ child, ...message }));
     child.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code}`)));

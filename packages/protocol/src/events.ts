@@ -124,6 +124,7 @@ export const RESULT_SUBTYPES = [
   "error_timeout",
   "error_tool_unavailable",
   "error_interrupted",
+  "error_max_attempts",
   "error_internal",
 ] as const;
 export const ResultSubtype = z.enum(RESULT_SUBTYPES);

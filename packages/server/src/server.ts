@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { API_PREFIX, headers } from "@agentd/protocol";
+import { AgentdError } from "./errors.js";
 import { MemoryEventBus } from "./bus/memory.js";
 import type { EventBus } from "./bus/types.js";
 import type { AgentdConfig } from "./config/types.js";
@@ -58,7 +59,15 @@ export interface AgentdServer {
   /** Runs still unfinished from before this start that were picked up again. */
   readonly recovered: number;
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
-  close(): Promise<void>;
+  /**
+   * Shuts down. With `graceMs`, gracefully (SIGTERM in `agentd serve`): new
+   * requests get 503 and no new run starts here, model steps and server
+   * tools in flight may finish for up to `graceMs`, then the rest is
+   * checkpointed and handed back, and open streams end so their clients
+   * resume from their cursor (on another worker, in a cluster). Without it,
+   * at once: steps in flight are abandoned and resume from their last checkpoint.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** Builds agentd: store, bus, queue, engine, services and the HTTP API. */
@@ -113,6 +122,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     serverToolTimeoutMs: config.serverToolTimeoutMs ?? 300_000,
     localToolTimeoutMs:
       numberFromEnv("AGENTD_LOCAL_TOOL_TIMEOUT_MS", env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
+    maxRunAttempts: numberFromEnv("AGENTD_MAX_RUN_ATTEMPTS", env.AGENTD_MAX_RUN_ATTEMPTS) ?? config.maxRunAttempts ?? 5,
   });
   const runs = new RunService({ store, log, engine, models, config, tools, handoff });
   const sessions = new SessionService(store, runs, engine, log, handoff);
@@ -141,10 +151,28 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const recovered = await engine.recover();
   if (recovered > 0) logger.info({ runs: recovered }, "picked up unfinished runs");
 
+  let draining = false;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(router, logger, req, res);
+    void handle(router, logger, req, res, draining);
   };
   let http: Server | undefined;
+  let closing: Promise<void> | undefined;
+  const shutdown = async (graceMs: number): Promise<void> => {
+    draining = true;
+    // No new connections; the open ones get 503 for new requests, and their streams go on for now.
+    const closed = http ? new Promise<void>((resolve) => http!.close(() => resolve())) : Promise.resolve();
+    http?.closeIdleConnections();
+    if (graceMs > 0) await engine.drain(graceMs);
+    await engine.close();
+    // Every event is committed: the streams end without a terminal event and their clients resume from their cursor.
+    http?.closeAllConnections();
+    await closed;
+    await tools.close();
+    await queue.close();
+    await bus.close();
+    await releaseWorker();
+    await store.close();
+  };
 
   return {
     store,
@@ -162,28 +190,25 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
       return { url: `http://${shownHost}:${address.port}`, port: address.port };
     },
-    async close() {
-      if (http) {
-        const closing = new Promise<void>((resolve) => http!.close(() => resolve()));
-        http.closeAllConnections();
-        await closing;
-      }
-      await engine.close();
-      await tools.close();
-      await queue.close();
-      await bus.close();
-      await releaseWorker();
-      await store.close();
+    close(options = {}) {
+      closing ??= shutdown(options.graceMs ?? 0);
+      return closing;
     },
   };
 }
 
-async function handle(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse, draining: boolean): Promise<void> {
   const incomingId = req.headers[headers.requestId];
   const requestId = typeof incomingId === "string" && /^[\w.-]{1,128}$/.test(incomingId) ? incomingId : newId("req");
   const ctx: Context = { req, res, url: new URL(req.url ?? "/", "http://agentd"), params: {}, requestId };
   let reply: Reply | void;
   try {
+    if (draining) {
+      // Shutting down: the connection closes, so the client's retry goes elsewhere (another worker).
+      res.setHeader("connection", "close");
+      res.setHeader("retry-after", "1");
+      throw new AgentdError("unavailable", "agentd is shutting down; retry the request", { hint: "The SDK retries this by itself." });
+    }
     reply = await router.dispatch(ctx, req.method ?? "GET");
   } catch (error) {
     if (res.headersSent) {

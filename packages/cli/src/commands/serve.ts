@@ -9,7 +9,11 @@ interface ServeFlags {
   host?: string;
   data?: string;
   config?: string;
+  graceMs?: string;
 }
+
+/** How long a SIGTERM lets in-flight model steps finish: inside the 30 s most orchestrators wait before SIGKILL. */
+const DEFAULT_GRACE_MS = 25_000;
 
 export function registerServe(program: Command, context: CliContext, done: (exitCode: number) => void): void {
   program
@@ -19,12 +23,19 @@ export function registerServe(program: Command, context: CliContext, done: (exit
     .option("--host <host>", "interface to listen on")
     .option("--data <dir>", "data directory (default: AGENTD_DATA_DIR or ./.agentd)")
     .option("--config <file>", "config file (default: ./agentd.config.ts or ./agentd.config.json if present)")
+    .option("--grace-ms <ms>", "on SIGTERM/SIGINT, how long in-flight model steps may finish before the rest is handed back (default: AGENTD_SHUTDOWN_GRACE_MS or 25000)")
     .action(async (flags: ServeFlags) => done(await serveCommand(flags, context)));
 }
 
 /** Runs until `context.signal` aborts (SIGINT / SIGTERM), then closes the server and returns 0. */
 export async function serveCommand(flags: ServeFlags, context: CliContext): Promise<number> {
   const requestedPort = flags.port !== undefined ? parsePort(flags.port, "--port") : context.env.PORT ? parsePort(context.env.PORT, "PORT") : undefined;
+  const graceMs =
+    flags.graceMs !== undefined
+      ? parseGrace(flags.graceMs, "--grace-ms")
+      : context.env.AGENTD_SHUTDOWN_GRACE_MS
+        ? parseGrace(context.env.AGENTD_SHUTDOWN_GRACE_MS, "AGENTD_SHUTDOWN_GRACE_MS")
+        : DEFAULT_GRACE_MS;
   const server = await context.loadServer();
   const dataDir = server.resolveDataDir(flags.data, context.env);
   const { config, path: configPath } = await server.loadConfig(flags.config, context.cwd);
@@ -58,9 +69,14 @@ export async function serveCommand(flags: ServeFlags, context: CliContext): Prom
     if (context.signal.aborted) resolve();
     else context.signal.addEventListener("abort", () => resolve(), { once: true });
   });
-  context.stderr.write("agentd: shutting down\n");
-  await app.close();
+  context.stderr.write(`agentd: shutting down (in-flight steps get up to ${graceMs} ms; signal again to stop now)\n`);
+  await app.close({ graceMs });
   return 0;
+}
+
+function parseGrace(value: string, name: string): number {
+  if (!/^\d{1,9}$/.test(value.trim())) throw new UsageError(`${name} must be a whole number of milliseconds (got '${value}')`);
+  return Number(value);
 }
 
 export function parsePort(value: string, name: string): number {

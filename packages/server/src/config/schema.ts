@@ -62,6 +62,7 @@ export const AgentdConfigSchema = z.strictObject({
     .optional(),
   localToolTimeoutMs: z.number().int().positive().optional(),
   serverToolTimeoutMs: z.number().int().positive().optional(),
+  maxRunAttempts: z.number().int().positive().optional(),
   httpTools: z.strictObject({ allow: z.array(z.string()).optional() }).optional(),
   tools: z
     .array(z.custom<CodeToolDefinition>(isCodeToolDefinition, "each tool needs a name and an execute function (use defineTool)"))

@@ -45,6 +45,13 @@ export interface AgentdConfig {
   serverToolTimeoutMs?: number;
   /** How long a run waits for a local tool result, in milliseconds. @default 600_000 */
   localToolTimeoutMs?: number;
+  /**
+   * How many executions of one run may end with their worker dying mid-run
+   * (crash, kill, lost lease) before the run is ended with
+   * `error_max_attempts`; a graceful shutdown's hand-over does not count.
+   * Also AGENTD_MAX_RUN_ATTEMPTS. @default 5
+   */
+  maxRunAttempts?: number;
   /** MCP servers whose tools agents may use (`{ kind: "mcp", server, tool }`), by name. */
   mcpServers?: Record<string, McpServerConfig>;
 }

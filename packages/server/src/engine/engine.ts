@@ -33,6 +33,8 @@ export interface EngineOptions {
   localToolTimeoutMs: number;
   /** How long a server tool call may take, in milliseconds. */
   serverToolTimeoutMs: number;
+  /** Executions of one run that may die mid-run before the run is ended (`error_max_attempts`). */
+  maxRunAttempts: number;
   /** A session's run ended and freed it: its next queued run may start. */
   sessionReleased(workspaceId: string, sessionId: string): Promise<void>;
   /**
@@ -61,6 +63,8 @@ export class RunEngine {
   private readonly loops = new Set<Promise<void>>();
   /** Set by close(): loops stop where they are and leave their runs resumable. */
   private stopping = false;
+  /** Set by drain(): no loop starts; loops end at their next step boundary. */
+  private draining = false;
   private readonly hooks: TurnHooks;
   private readonly keeper: LeaseKeeper | undefined;
   private readonly adopting = new Map<string, Promise<ActiveRun | undefined>>();
@@ -73,7 +77,15 @@ export class RunEngine {
         options.store,
         options.log,
         cluster,
-        { lost: (runIds) => this.lost(runIds), orphan: (runId) => options.queue.enqueue(runId) },
+        {
+          lost: (runIds) => this.lost(runIds),
+          orphan: (runId) => options.queue.enqueue(runId),
+          due: (runId) => this.applyDeadline(runId),
+          cancelRequested: (runId, reason) => {
+            const run = this.runs.get(runId);
+            if (run && run.cancelReason === undefined) void this.cancel(run.record, reason);
+          },
+        },
         options.logger,
       );
       options.log.onFenced = (runIds) => {
@@ -133,15 +145,7 @@ export class RunEngine {
         this.armTimers(run);
         continue;
       }
-      if (record.status === "running") {
-        record.checkpoint.attempt += 1;
-        this.emit(run, {
-          type: "run_resumed",
-          attempt: record.checkpoint.attempt,
-          reason: "agentd restarted while the run was in progress",
-        });
-        this.options.log.patchRun(record.id, { checkpoint: record.checkpoint });
-      }
+      if (record.status === "running" && !this.resume(run, "agentd restarted while the run was in progress")) continue;
       this.options.queue.enqueue(record.id);
     }
     return runs.length;
@@ -212,11 +216,36 @@ export class RunEngine {
   }
 
   /**
+   * First half of a graceful shutdown (issue #4): this worker takes no new
+   * run, and no loop starts a new model step; steps and server tools already
+   * in flight may finish, for at most `graceMs`. Their events are committed
+   * and streamed as usual. close() then hands back whatever is left.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    await this.options.queue.stopTaking();
+    const deadline = Date.now() + graceMs;
+    while (!this.idle() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(20, graceMs)));
+  }
+
+  /**
    * Stops every loop (shutdown). A run in the middle of a model step is left
-   * `running`, with the checkpoint of its last completed step: the next start
-   * picks it up (`run_resumed`). Paused runs need nothing: they wait in the store.
+   * `running`, with the checkpoint of its last completed step, marked as
+   * handed over (not a crash): another worker, or the next start, picks it
+   * up (`run_resumed`). Paused runs need nothing: they wait in the store.
    */
   async close(): Promise<void> {
+    this.draining = true;
+    await this.options.queue.stopTaking();
+    // Marked before anything is aborted: the in-memory checkpoint is a state
+    // the run can resume from, while an aborted tool call would record an error.
+    const handedOff: string[] = [];
+    for (const run of this.runs.values()) {
+      if (run.closing || run.finished || run.record.status !== "running" || (this.keeper && !this.keeper.holds(run.id))) continue;
+      run.record.checkpoint.handedOff = true;
+      this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint });
+      handedOff.push(run.id);
+    }
     this.stopping = true;
     for (const run of this.runs.values()) {
       run.clearTimers();
@@ -226,16 +255,31 @@ export class RunEngine {
     for (const timer of this.watches.values()) clearTimeout(timer);
     this.runs.clear();
     await this.options.log.flush().catch(() => undefined);
-    // Leases handed back at once: another worker resumes these runs without waiting for them to lapse.
-    await this.keeper?.close();
+    // Leases handed back at once, and the runs queued for the other workers:
+    // they go on without waiting for a lease to lapse or a sweep to find them.
+    if (this.keeper) {
+      await this.keeper.close();
+      for (const runId of handedOff) this.options.queue.enqueue(runId);
+    }
+  }
+
+  /** Nothing executing here: no loop, no server tool call in flight. */
+  private idle(): boolean {
+    if (this.loops.size > 0) return false;
+    for (const run of this.runs.values()) if (run.running.size > 0 && !run.closing) return false;
+    return true;
   }
 
   // --- the loop --------------------------------------------------------------
 
   private execute(runId: string): Promise<void> {
     const run = this.runs.get(runId);
-    if (!run && this.keeper && !this.stopping) return this.adopt(runId, {}).then((adopted) => (adopted ? this.execute(runId) : undefined));
-    if (!run || run.closing || this.stopping) return Promise.resolve();
+    if (!run && this.keeper && !this.draining) return this.adopt(runId, {}).then((adopted) => (adopted ? this.execute(runId) : undefined));
+    if (!run || run.closing || this.draining) {
+      // Delivered as this worker stopped taking runs: back on the queue, for the others.
+      if (!run && this.keeper && !this.stopping) this.options.queue.enqueue(runId);
+      return Promise.resolve();
+    }
     if (run.executing) {
       run.wake = true;
       return Promise.resolve();
@@ -251,7 +295,7 @@ export class RunEngine {
       .finally(() => {
         run.executing = false;
         this.loops.delete(loop);
-        if (run.wake && !run.closing && !this.stopping) {
+        if (run.wake && !run.closing && !this.draining) {
           run.wake = false;
           setImmediate(() => void this.execute(run.id));
         } else {
@@ -312,6 +356,8 @@ export class RunEngine {
         checkpoint.approvalDeadline = null;
         if (record.status !== "running") this.setStatus(run, "running");
       }
+      // Shutting down: the run stays at this step boundary, to be handed over.
+      if (this.draining) return;
 
       let step;
       try {
@@ -517,12 +563,8 @@ export class RunEngine {
     this.runs.set(runId, run);
     if (record.lastSeq === 0) this.options.log.tails.track(runId, record.workspaceId);
     if (record.cancelRequested) run.cancelReason = record.cancelRequested;
-    if (record.status === "running") {
-      // Its worker stopped mid-step: continue from the last checkpoint, and say so.
-      record.checkpoint.attempt += 1;
-      this.emit(run, { type: "run_resumed", attempt: record.checkpoint.attempt, reason: "the worker executing the run stopped" });
-      this.options.log.patchRun(runId, { checkpoint: record.checkpoint });
-    }
+    // Its worker stopped mid-run: continue from the last checkpoint (or end it, past the cap).
+    if (record.status === "running" && !this.resume(run, "the worker executing the run stopped")) return undefined;
     return run;
   }
 
@@ -561,19 +603,25 @@ export class RunEngine {
     this.options.log.tails.forget(run.id);
     void this.keeper.release(run.id);
     if (deadlines.length === 0) return;
-    const timer = setTimeout(
-      () => {
-        this.watches.delete(run.id);
-        void this.adopt(run.id, { paused: true }).then((adopted) => {
-          if (!adopted) return;
-          this.armTimers(adopted);
-          setImmediate(() => this.park(adopted));
-        });
-      },
-      Math.max(0, Math.min(...deadlines) - Date.now()) + 5,
-    );
+    // The store's sweep finds it too (any worker's), should this one be gone by then.
+    const timer = setTimeout(() => this.applyDeadline(run.id), Math.max(0, Math.min(...deadlines) - Date.now()) + 5);
     timer.unref();
     this.watches.set(run.id, timer);
+  }
+
+  /** A paused run's deadline has passed: take its lease and let the deadline policy act (end it, reject, cancel). */
+  private applyDeadline(runId: string): void {
+    const watch = this.watches.get(runId);
+    if (watch) clearTimeout(watch);
+    this.watches.delete(runId);
+    if (this.draining || this.runs.has(runId)) return;
+    void this.adopt(runId, { paused: true }).then((adopted) => {
+      if (!adopted) return;
+      this.armTimers(adopted);
+      // Parked again (lease back) only after the timers just armed for the
+      // passed deadline have fired; not before, or parking would clear them.
+      setTimeout(() => this.park(adopted), 20).unref();
+    });
   }
 
   /**
@@ -596,11 +644,7 @@ export class RunEngine {
             this.armTimers(run);
             continue;
           }
-          if (record.status === "running") {
-            record.checkpoint.attempt += 1;
-            this.emit(run, { type: "run_resumed", attempt: record.checkpoint.attempt, reason: "the store was unreachable" });
-            this.options.log.patchRun(runId, { checkpoint: record.checkpoint });
-          }
+          if (record.status === "running" && !this.resume(run, "the store was unreachable", { crash: false })) continue;
           this.options.queue.enqueue(runId);
         } catch {
           retry.push(runId);
@@ -609,6 +653,35 @@ export class RunEngine {
       this.reloadLater(retry, Math.min(delayMs * 2, 30_000));
     }, delayMs);
     timer.unref();
+  }
+
+  /**
+   * A run found `running` with nobody executing it: it continues from its
+   * checkpoint, with `run_resumed` saying so. A run whose executions keep
+   * dying with their worker is ended instead, past the re-attempt cap; a
+   * hand-over by a worker shutting down gracefully does not count. Returns
+   * whether the run goes on.
+   */
+  private resume(run: ActiveRun, reason: string, options: { crash?: boolean } = {}): boolean {
+    const checkpoint = run.record.checkpoint;
+    const handedOff = checkpoint.handedOff === true;
+    delete checkpoint.handedOff;
+    checkpoint.attempt += 1;
+    if (!handedOff && options.crash !== false) checkpoint.crashes = (checkpoint.crashes ?? 0) + 1;
+    this.emit(run, {
+      type: "run_resumed",
+      attempt: checkpoint.attempt,
+      reason: handedOff ? "the worker executing the run shut down and handed it over" : reason,
+    });
+    const crashes = checkpoint.crashes ?? 0;
+    if (crashes >= this.options.maxRunAttempts) {
+      void this.finish(run, "error_max_attempts", {
+        error: `the run was interrupted ${crashes} times by its worker stopping mid-run (maxRunAttempts ${this.options.maxRunAttempts})`,
+      });
+      return false;
+    }
+    this.options.log.patchRun(run.id, { checkpoint });
+    return true;
   }
 
   /** Leases lost (late heartbeat, fenced commit), or writes the store refused: stop those runs here without writing anything more. */

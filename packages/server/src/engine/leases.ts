@@ -14,11 +14,17 @@ export interface LeaseHooks {
   lost(runIds: string[]): void;
   /** A run nobody is executing (its worker died, or it was never picked up): queue it. */
   orphan(runId: string): void;
+  /** A paused run whose deadline has passed (whichever worker paused it): take it and apply the deadline. */
+  due(runId: string): void;
+  /** A run held here has a cancel request in the store (its pub/sub signal may have been lost): cancel it. */
+  cancelRequested(runId: string, reason: string): void;
 }
 
 /**
  * The leases of one worker (issue #4): claims and releases, the heartbeat that
- * keeps them, and the sweep that finds runs whose worker stopped. Every write
+ * keeps them, and the sweep that finds what needs a worker: runs whose worker
+ * stopped, paused runs whose deadline passed, and cancel requests for runs
+ * held here whose Redis signal was lost. Every write
  * of a held run carries its epoch (EventLog.fence), so a worker that was
  * paused past its lease (GC, SIGSTOP) and wakes up writes nothing.
  */
@@ -99,8 +105,11 @@ export class LeaseKeeper {
   private async sweep(): Promise<void> {
     try {
       for (const orphan of await this.store.orphanedRuns(100, this.options.leaseMs * 2)) this.hooks.orphan(orphan.runId);
+      for (const due of await this.store.duePausedRuns(Date.now(), 100)) this.hooks.due(due.runId);
+      if (this.held.size > 0)
+        for (const request of await this.store.cancelRequests([...this.held.keys()])) this.hooks.cancelRequested(request.runId, request.reason);
     } catch (error) {
-      this.logger.warn({ err: error }, "orphan sweep failed");
+      this.logger.warn({ err: error }, "lease sweep failed");
     }
   }
 }

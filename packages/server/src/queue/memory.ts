@@ -6,6 +6,8 @@ export class MemoryRunQueue implements RunQueue {
   private handler: ((runId: string) => Promise<void>) | undefined;
   private concurrency = 1;
   private closed = false;
+  /** No new deliveries (shutdown begun); enqueued runs wait in the store for the next start. */
+  private taking = true;
   private closing: Promise<void> | undefined;
 
   get depth(): number {
@@ -31,10 +33,14 @@ export class MemoryRunQueue implements RunQueue {
     return 0;
   }
 
+  async stopTaking(): Promise<void> {
+    this.taking = false;
+  }
+
   private drain(): void {
     const handler = this.handler;
     if (!handler) return;
-    while (!this.closed && this.inFlight.size < this.concurrency && this.waiting.length > 0) {
+    while (!this.closed && this.taking && this.inFlight.size < this.concurrency && this.waiting.length > 0) {
       const runId = this.waiting.shift()!;
       // The handler owns its errors (it ends the run with a terminal event);
       // the catch only keeps a bug there from stalling the queue.

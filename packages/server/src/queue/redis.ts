@@ -54,6 +54,9 @@ export class RedisRunQueue implements RunQueue {
   private lastDepth = 0;
   private depthAt = 0;
   private closed = false;
+  /** False once stopTaking() began: the worker loop ends, writes go on. */
+  private taking = true;
+  private stopping: Promise<void> | undefined;
   private ended = false;
   private closing: Promise<void> | undefined;
 
@@ -112,6 +115,11 @@ export class RedisRunQueue implements RunQueue {
     return this.requeue(`${this.prefix}processing:${workerId}`, keep);
   }
 
+  stopTaking(): Promise<void> {
+    this.stopping ??= this.endLoop(5_000);
+    return this.stopping;
+  }
+
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= this.shutdown(options.timeoutMs ?? 30_000);
     return this.closing;
@@ -122,7 +130,7 @@ export class RedisRunQueue implements RunQueue {
     // What our list holds at start was taken by a previous life of this worker.
     let orphans = true;
     let failures = 0;
-    while (!this.closed) {
+    while (!this.closed && this.taking) {
       if (this.running >= this.concurrency) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
@@ -137,16 +145,16 @@ export class RedisRunQueue implements RunQueue {
         orphans = false;
         // Its id lets close() end the block with CLIENT UNBLOCK (no item moved) instead of a disconnect.
         this.blockId ??= await block.client("ID");
-        if (this.closed) break;
+        if (this.closed || !this.taking) break;
         const runId = await failOnClose(
           block,
           block.blmove(this.queueKey, this.processingKey, "RIGHT", "LEFT", this.options.blockSeconds ?? 5),
         );
         failures = 0;
         // Taken as close() began: left in our list, which close() requeues.
-        if (runId !== null && !this.closed) this.start(runId);
+        if (runId !== null && !this.closed && this.taking) this.start(runId);
       } catch (error) {
-        if (this.closed) break;
+        if (this.closed || !this.taking) break;
         // The connection dropped under a BLMOVE: Redis may have moved an item
         // whose reply is lost. Requeue such orphans before blocking again.
         orphans = true;
@@ -205,24 +213,29 @@ export class RedisRunQueue implements RunQueue {
     return task.finally(() => this.writes.delete(task));
   }
 
+  /** Ends the worker loop and requeues what its last BLMOVE took as it stopped. */
+  private async endLoop(timeoutMs: number): Promise<void> {
+    this.taking = false;
+    this.slotFreed?.();
+    if (!this.loop || !this.block) return;
+    await interrupt(this.cmd, this.block, this.loop, () => this.blockId);
+    // An item the last BLMOVE took as we stopped was never started. (With
+    // Redis down nothing was taken since it went away; a restart requeues.)
+    if (this.cmd.status === "ready")
+      await settlesWithin(
+        this.requeue(
+          this.processingKey,
+          this.held.map((d) => d.runId),
+        ),
+        timeoutMs,
+      );
+  }
+
   private async shutdown(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(0, deadline - Date.now());
     this.closed = true;
-    this.slotFreed?.();
-    if (this.loop && this.block) {
-      await interrupt(this.cmd, this.block, this.loop, () => this.blockId);
-      // An item the last BLMOVE took as we stopped was never started. (With
-      // Redis down nothing was taken since it went away; a restart requeues.)
-      if (this.cmd.status === "ready")
-        await settlesWithin(
-          this.requeue(
-            this.processingKey,
-            this.held.map((d) => d.runId),
-          ),
-          left(),
-        );
-    }
+    await this.stopTaking();
     await settlesWithin(Promise.allSettled([...this.handlers]), left());
     // Writes waiting for a Redis that is gone cannot finish: the runs stay
     // `queued` in the store, where the engine's sweep finds them.

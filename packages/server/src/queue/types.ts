@@ -29,6 +29,13 @@ export interface RunQueue {
    * acknowledged; resolves to how many. In-process: nothing to do (0).
    */
   requeueFrom(workerId: string): Promise<number>;
+  /**
+   * Stops taking new runs (a shutdown begins) while enqueue and
+   * acknowledgements keep working: runs this worker hands back can still be
+   * queued for the others. Taken-but-unstarted deliveries go back on the
+   * queue. Idempotent; close() implies it.
+   */
+  stopTaking(): Promise<void>;
   /** Runs waiting for a slot (scale-out: the shared queue's length, last observed). */
   readonly depth: number;
   /**

@@ -329,8 +329,16 @@ export interface Cluster {
   script(script: (request: FakeRequest, worker: number) => FakeReply | undefined): void;
   /** Indices of the workers that are running (not stopped, not dead). */
   live(): number[];
-  /** Sends a signal to worker i. SIGKILL/SIGTERM wait for the exit; SIGSTOP takes it out of rotation (its connections are cut, as a load balancer's health check would); SIGCONT puts it back. */
-  killWorker(index: number, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends a signal to worker i. SIGKILL/SIGTERM wait for the exit (SIGTERM: up to `exitWithinMs`, then SIGKILL) and
+   * resolve to how it ended; SIGSTOP takes it out of rotation; SIGCONT puts it back. The worker's client connections
+   * are cut first, as a load balancer's health check would, unless `keepConnections` (then the worker ends them itself).
+   */
+  killWorker(
+    index: number,
+    signal?: NodeJS.Signals,
+    options?: { keepConnections?: boolean; exitWithinMs?: number },
+  ): Promise<{ code: number | null; signal: string | null } | void>;
   /** Kills worker i if it runs, and starts it again (same worker id, new port). */
   restartWorker(index: number): Promise<void>;
   /** The load balancer: one HTTP request to the next live worker (workspace-relative path, or absolute /api/... path). */
@@ -1017,7 +1025,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       throw new Error(`could not read the whole log of ${runId} within ${opts.timeoutMs ?? 20_000} ms: ${trouble.join("; ")}`);
     };
 
-    const killWorker: Cluster["killWorker"] = async (index, signal = "SIGKILL") => {
+    const killWorker: Cluster["killWorker"] = async (index, signal = "SIGKILL", killOptions = {}) => {
       const slot = slots[index];
       if (!slot?.child) throw new Error(`no worker ${index}`);
       const child = slot.child;
@@ -1030,17 +1038,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       slot.expectingExit = signal !== "SIGSTOP";
       slot.state = signal === "SIGSTOP" ? "stopped" : "dead";
       // A load balancer's health check takes it out of rotation: its clients reconnect elsewhere.
-      for (const cut of [...slot.connections]) cut();
+      if (!killOptions.keepConnections) for (const cut of [...slot.connections]) cut();
       child.kill(signal);
       if (signal === "SIGSTOP") return;
+      const ended = () => ({ code: child.exitCode, signal: child.signalCode });
       if (signal === "SIGKILL") {
         if (!(await waitForExit(child, 10_000))) throw new Error(`worker ${index} did not die of SIGKILL within 10 s`);
-        return;
+        return ended();
       }
-      if (!(await waitForExit(child, 10_000))) {
+      if (!(await waitForExit(child, killOptions.exitWithinMs ?? 10_000))) {
         child.kill("SIGKILL");
         await waitForExit(child, 5_000);
       }
+      return ended();
     };
 
     const cluster: Cluster = {

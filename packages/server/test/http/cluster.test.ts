@@ -141,4 +141,63 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
       await fake.close();
     }
   }, 60_000);
+
+  it("a paused run's deadline is applied by another worker once the one that paused it is gone; a cancel whose signal was lost still lands", async () => {
+    const fake = await startFakeProvider({ record: false });
+    const config = {
+      providers: [{ name: "fake", type: "openai-compatible" as const, baseUrl: fake.openaiBaseUrl, apiKey: "k", models: [{ id: "f" }] }],
+    };
+    const start = async (workerId: string) => {
+      const server = await createServer({
+        config,
+        env: {
+          DATABASE_URL: databaseUrl,
+          AGENTD_DB_SCHEMA: schema,
+          REDIS_URL: redisUrl,
+          AGENTD_REDIS_PREFIX: prefix,
+          AGENTD_WORKER_ID: workerId,
+          AGENTD_LEASE_MS: "400",
+          AGENTD_LOCAL_TOOL_TIMEOUT_MS: "1500",
+        },
+        logger: createLogger("silent"),
+      });
+      return { server, ...(await server.listen(0)) };
+    };
+    const servers: AgentdServer[] = [];
+    try {
+      const a = await start("worker-p");
+      servers.push(a.server);
+      const { key } = await createApiKey(a.server.store, { workspace: "d" });
+      const call = async (url: string, method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${url}/api/v1/workspaces/d${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        return { status: response.status, body: await response.json() };
+      };
+
+      // 1. paused on A (alone), A leaves before the deadline: B, started after, applies it.
+      fake.script({ toolCalls: [{ name: "lookup", args: { q: "x" } }] });
+      const paused = await call(a.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "go", tools: [{ kind: "local", name: "lookup" }] });
+      await eventually(async () => ((await call(a.url, "GET", `/agent-runs/${paused.body.runId}`)).body.status === "paused" ? true : undefined));
+      await a.server.close();
+      servers.splice(0, 1);
+      const b = await start("worker-q");
+      servers.push(b.server);
+      const timedOut = await readStream(b.url + paused.body.streamUrl, key);
+      expect(timedOut.frames.at(-1)!.data).toMatchObject({ type: "result", subtype: "error_local_tool_timeout" });
+
+      // 2. a cancel recorded in the store whose Redis signal never went out: the holder's sweep finds it.
+      fake.script({ hang: true });
+      const hanging = await call(b.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "hang" });
+      await eventually(async () => ((await call(b.url, "GET", `/agent-runs/${hanging.body.runId}`)).body.status === "running" ? true : undefined));
+      expect(await b.server.store.requestCancel(hanging.body.runId, "asked while the bus was down")).toBe(true);
+      const cancelled = await readStream(b.url + hanging.body.streamUrl, key);
+      expect(cancelled.frames.at(-1)!.data).toMatchObject({ type: "cancelled", reason: "asked while the bus was down" });
+    } finally {
+      for (const server of servers) await server.close();
+      await fake.close();
+    }
+  }, 60_000);
 });

@@ -6,6 +6,8 @@ import { sleep, waitFor } from "../bus/redis-env.js";
 export interface QueueBackend {
   worker(): RunQueue;
   cleanup(): Promise<void>;
+  /** Workers share one queue (a run enqueued by one can be taken by another). */
+  shared?: boolean;
 }
 
 /** A promise to resolve from outside: a handler that runs until the test lets it finish. */
@@ -140,6 +142,38 @@ export function queueContract(name: string, open: () => Promise<QueueBackend>, o
       expect(() => queue.enqueue("run_2")).not.toThrow();
       await sleep(50);
       expect(started).toEqual(["run_1"]);
+    });
+
+    it("stopTaking() ends deliveries here while in-flight handlers finish and enqueues still reach other workers", async () => {
+      const queue = worker();
+      const g = gate();
+      const started: string[] = [];
+      let finished = false;
+      queue.process(
+        async (runId) => {
+          started.push(runId);
+          await g.promise;
+          finished = true;
+        },
+        { concurrency: 4 },
+      );
+      queue.enqueue("run_1");
+      await waitFor(() => started.length === 1);
+      await queue.stopTaking();
+      await queue.stopTaking(); // idempotent
+      queue.enqueue("run_2");
+      await sleep(100);
+      expect(started).toEqual(["run_1"]);
+      g.open();
+      await waitFor(() => finished);
+      if (backend.shared) {
+        // Another worker gets what was enqueued after this one stopped taking.
+        const other = worker();
+        const taken: string[] = [];
+        other.process(async (runId) => void taken.push(runId), { concurrency: 1 });
+        await waitFor(() => taken.length === 1, 5_000, "run_2 on the other worker");
+        expect(taken).toEqual(["run_2"]);
+      }
     });
 
     it("close({ timeoutMs }) gives up on a handler that does not finish", async () => {

@@ -48,7 +48,7 @@ queueContract(
   async () => {
     const prefix = `${filePrefix}${++tests}:`;
     let workers = 0;
-    return { worker: () => queue(prefix, `w${++workers}`), cleanup: () => deleteKeys(admin!, prefix) };
+    return { shared: true, worker: () => queue(prefix, `w${++workers}`), cleanup: () => deleteKeys(admin!, prefix) };
   },
   { skip: !available },
 );
