@@ -72,6 +72,15 @@ describe("request pipeline", () => {
     expect(fetch.requests).toHaveLength(1);
   });
 
+  it("retries a 409 idempotency_in_progress (another worker is serving the same key) with the same key", async () => {
+    let calls = 0;
+    const fetch = fakeFetch(() => (++calls < 2 ? errorBody("idempotency_in_progress", "in progress", 409, { "retry-after": "0" }) : json(ok, 202)));
+    await expect(new Agentd({ apiKey: "k", fetch }).runs.start(request)).resolves.toEqual(ok);
+    const keys = fetch.requests.map((r) => r.headers.get("idempotency-key"));
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toBe(keys[1]);
+  });
+
   it("retries connection errors and then reports them with their cause", async () => {
     const cause = new TypeError("fetch failed");
     const fetch = fakeFetch(() => Promise.reject(cause));

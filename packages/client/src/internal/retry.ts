@@ -8,7 +8,8 @@ const MAX_DELAY_MS = 8_000;
 /**
  * Statuses worth another attempt. 409 is deliberately absent: agentd's
  * conflicts (`session_busy`, `run_terminal`, `session_ended`) are final
- * answers, and repeating the call cannot change them.
+ * answers, and repeating the call cannot change them; the one exception,
+ * `idempotency_in_progress`, is checked by isRetryableError.
  */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
@@ -18,7 +19,9 @@ export function isRetryableStatus(status: number): boolean {
 export function isRetryableError(error: unknown): boolean {
   if (APIUserAbortError.isInstance(error)) return false;
   if (APIConnectionError.isInstance(error)) return true;
-  return APIError.isInstance(error) && error.status !== undefined && isRetryableStatus(error.status);
+  if (!APIError.isInstance(error) || error.status === undefined) return false;
+  // The same Idempotency-Key is still being served (by another worker): the retry gets its answer.
+  return isRetryableStatus(error.status) || (error.status === 409 && error.code === "idempotency_in_progress");
 }
 
 /**
