@@ -277,6 +277,28 @@ describe("openai-compatible connections and abort", () => {
     await server.close();
   });
 
+  test("the retry goes on a new connection, not on another pooled socket the server may be closing too", async () => {
+    const served = new WeakSet<object>();
+    let dropped = 0;
+    const server = await rawServer(async (res, req, call) => {
+      // Every socket that served a request before is dropped on its next one (a keep-alive timeout ends them all).
+      if (call >= 2 && served.has(req.socket)) {
+        dropped++;
+        return void req.socket.destroy();
+      }
+      served.add(req.socket);
+      if (call < 2) await sleep(30); // the first two overlap: two sockets in the pool
+      streamed(sse(delta({ content: `call ${call}` }, "stop"), "[DONE]"))(res);
+    });
+    const model = modelAt(server.baseUrl);
+    await Promise.all([collect(model), collect(model)]);
+    expect(server.connections).toBe(2);
+    expect(textOf(await collect(model))).toMatch(/^call \d$/);
+    expect(dropped).toBe(1);
+    expect(server.connections).toBe(3);
+    await server.close();
+  });
+
   test("stopping the iteration early closes the connection", async () => {
     const server = await rawServer(async (res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });

@@ -144,12 +144,14 @@ async function* streamChat(client: Client, model: string, request: ModelStepRequ
 /**
  * POSTs `body` and resolves with the response head. A keep-alive socket the
  * server closed while idle fails before any response: the server never saw
- * the request, so it is sent once more on a fresh socket.
+ * the request, so it is sent once more, on a new connection outside the pool
+ * (the pool's other idle sockets may be closing too: a server's keep-alive
+ * timeout ends many at once).
  */
 function send(client: Client, body: string, signal: AbortSignal, track: (req: ClientRequest) => void, retried = false): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const req = client.request(client.options, (res) => {
+    const req = client.request(retried ? { ...client.options, agent: false } : client.options, (res) => {
       settled = true;
       resolve(res);
     });
