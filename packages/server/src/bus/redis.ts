@@ -47,7 +47,8 @@ export class RedisEventBus implements EventBus {
     // ioredis' offline queue stays on with its default bound (a command fails
     // after 20 reconnect attempts, ~10 s): a blip delays publications rather
     // than dropping them, a long outage cannot pile them up in memory.
-    this.pub = connectRedis(options.url, `${this.prefix}bus:pub:${name}`, this.logger);
+    // Auto-pipelined: the PUBLISHes of one group commit (one per run) leave in one write.
+    this.pub = connectRedis(options.url, `${this.prefix}bus:pub:${name}`, this.logger, { enableAutoPipelining: true });
     // We resubscribe ourselves (not ioredis) to know when subscriptions are
     // live again: only then may readers re-read the store, or a publication
     // between their re-read and the SUBSCRIBE would be missed.

@@ -36,9 +36,11 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
     "x-accel-buffering": "no",
     "x-request-id": ctx.requestId,
   });
-  // Headers go out with the first frames; only a stream with nothing to
-  // replay sends them alone (after the first catch-up), saving a write.
+  // Headers go out with the first frames; a stream with nothing to replay
+  // sends them alone only if no event comes within HEADERS_ALONE_AFTER_MS
+  // (a run that just started usually has one by then): a write saved.
   let headersSent = false;
+  let headersTimer: NodeJS.Timeout | undefined;
 
   let lastSent = cursor;
   let closed = false;
@@ -53,6 +55,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
       unsubscribe();
       offReconnect();
       clearInterval(heartbeat);
+      clearTimeout(headersTimer);
       if (!res.writableEnded) res.end();
       resolve();
     };
@@ -110,9 +113,12 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
         // The run had ended before this request and the reader is already
         // past its terminal event: nothing will follow.
         if (run.ended && !closed && held.length === 0) return finish();
-        if (!headersSent && !closed) {
-          headersSent = true;
-          res.flushHeaders();
+        if (!headersSent && !closed && !headersTimer) {
+          headersTimer = setTimeout(() => {
+            if (headersSent || closed) return;
+            headersSent = true;
+            res.flushHeaders();
+          }, HEADERS_ALONE_AFTER_MS);
         }
         // Held bus events may now be contiguous; anything still ahead of a
         // gap means the store has more to give: read again.
@@ -165,6 +171,9 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
     void catchUp();
   });
 }
+
+/** How long a stream with nothing to send yet holds its headers back, hoping to send them with the first event. */
+const HEADERS_ALONE_AFTER_MS = 20;
 
 /** The replay cursor: `?lastSeq=` or `Last-Event-ID`, whichever is later. */
 export function parseCursor(

@@ -67,7 +67,11 @@ export class RedisRunQueue implements RunQueue {
     this.processingKey = `${this.prefix}processing:${this.workerId}`;
     this.logger = options.logger;
     // Commands wait out an outage in ioredis' offline queue instead of failing.
-    this.cmd = connectRedis(options.url, `${this.prefix}queue:${this.workerId}`, this.logger, { maxRetriesPerRequest: null });
+    // Auto-pipelined: enqueues and acks made in one turn of the event loop leave in one write.
+    this.cmd = connectRedis(options.url, `${this.prefix}queue:${this.workerId}`, this.logger, {
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: true,
+    });
   }
 
   get depth(): number {
