@@ -515,7 +515,8 @@ export class RunEngine {
     if (run.closing || this.stopping) return;
     run.closing = true;
     run.clearTimers();
-    if (!run.abort.signal.aborted) run.abort.abort(); // stops server tools still running
+    // Stops server tools still running. A shared reason: abort() would build a DOMException (a stack trace) per run.
+    if (!run.abort.signal.aborted) run.abort.abort(RUN_ENDED);
     const record = run.record;
     const session = record.sessionId ? await this.options.store.getSession(record.workspaceId, record.sessionId) : undefined;
     if (this.stopping) return; // left as it was: the next start resumes it
@@ -528,7 +529,7 @@ export class RunEngine {
     record.checkpoint.approvalDeadline = null;
     this.options.log.patchRun(record.id, { ...fields, status, usage: record.usage, checkpoint: record.checkpoint });
     this.runs.delete(record.id);
-    if (this.keeper) void this.keeper.release(record.id);
+    if (this.keeper) void this.keeper.ended(record.id);
     // A queued run of a session never held it: nothing to release.
     if (session && session.activeRunId === record.id) {
       const messages = status === "completed" ? [...session.messages, ...newTurns(record)] : undefined;
@@ -729,6 +730,7 @@ export class RunEngine {
 }
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
+const RUN_ENDED = new Error("the run ended");
 
 /** The turns a successful session run adds to the session's history. */
 function newTurns(record: RunRecord): ChatMessage[] {
