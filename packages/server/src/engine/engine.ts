@@ -68,7 +68,6 @@ export class RunEngine {
   private readonly hooks: TurnHooks;
   private readonly keeper: LeaseKeeper | undefined;
   private readonly adopting = new Map<string, Promise<ActiveRun | undefined>>();
-  private readonly watches = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: EngineOptions) {
     const { cluster } = options;
@@ -89,13 +88,13 @@ export class RunEngine {
         options.logger,
       );
       options.log.onFenced = (runIds) => {
-        for (const runId of runIds) this.keeper!.forget(runId);
+        this.keeper!.revoke(runIds);
         this.lost(runIds);
       };
       // The store did not take this worker's writes: stop those runs here; their
       // leases lapse and a worker (maybe this one) resumes them from the store.
       options.log.onCommitFailed = (runIds) => {
-        for (const runId of runIds) this.keeper!.forget(runId);
+        this.keeper!.revoke(runIds);
         this.lost(runIds);
       };
       cluster.bus.onSignal("cancel", (runId) => {
@@ -252,7 +251,6 @@ export class RunEngine {
       run.abort.abort();
     }
     await Promise.allSettled([...this.loops]);
-    for (const timer of this.watches.values()) clearTimeout(timer);
     this.runs.clear();
     await this.options.log.flush().catch(() => undefined);
     // Leases handed back at once, and the runs queued for the other workers:
@@ -557,9 +555,6 @@ export class RunEngine {
     if (this.stopping) return undefined;
     const record = await this.keeper!.claim(runId, options);
     if (!record) return undefined;
-    const watch = this.watches.get(runId);
-    if (watch) clearTimeout(watch);
-    this.watches.delete(runId);
     const run = new ActiveRun(record);
     this.runs.set(runId, run);
     if (record.lastSeq === 0) this.options.log.tails.track(runId, record.workspaceId);
@@ -592,29 +587,22 @@ export class RunEngine {
 
   /**
    * In a cluster a paused run holds no lease and leaves memory: whichever
-   * worker gets its next input takes it. This worker only keeps a timer for
-   * its earliest deadline, to take it back then and apply the deadline.
+   * worker gets its next input takes it. Nothing of it stays here, not even
+   * a timer (a soak showed a timer per parked run keeping the run in memory
+   * until its deadline): the store keeps its deadline as `wake_at`, and the
+   * sweep of any worker applies it once passed (within one sweep,
+   * AGENTD_LEASE_MS).
    */
   private park(run: ActiveRun): void {
     if (!this.keeper || this.stopping || run.executing || run.closing || run.running.size > 0 || run.record.status !== "paused") return;
-    const checkpoint = run.record.checkpoint;
-    const deadlines = [checkpoint.pendingDeadline, checkpoint.approvalDeadline ?? null].filter((value): value is number => value !== null);
     run.clearTimers();
     this.runs.delete(run.id);
     this.options.log.tails.forget(run.id);
     void this.keeper.release(run.id);
-    if (deadlines.length === 0) return;
-    // The store's sweep finds it too (any worker's), should this one be gone by then.
-    const timer = setTimeout(() => this.applyDeadline(run.id), Math.max(0, Math.min(...deadlines) - Date.now()) + 5);
-    timer.unref();
-    this.watches.set(run.id, timer);
   }
 
-  /** A paused run's deadline has passed: take its lease and let the deadline policy act (end it, reject, cancel). */
+  /** A paused run's deadline has passed (the sweep found it): take its lease and let the deadline policy act (end it, reject, cancel). */
   private applyDeadline(runId: string): void {
-    const watch = this.watches.get(runId);
-    if (watch) clearTimeout(watch);
-    this.watches.delete(runId);
     if (this.draining || this.runs.has(runId)) return;
     void this.adopt(runId, { paused: true }).then((adopted) => {
       if (!adopted) return;
@@ -639,6 +627,7 @@ export class RunEngine {
             (candidate) => candidate.id === runId,
           );
           if (!record || this.runs.has(runId)) continue;
+          this.options.log.readmit(runId);
           const run = new ActiveRun(record);
           this.runs.set(runId, run);
           if (record.status === "paused") {

@@ -88,6 +88,12 @@ export class LeaseKeeper {
     if (this.held.get(runId) === epoch) this.forget(runId);
   }
 
+  /** A lease lost (refused commit, late heartbeat): dropped, and the run's queued writes with it. */
+  revoke(runIds: string[]): void {
+    for (const runId of runIds) this.held.delete(runId);
+    this.log.revoke(runIds);
+  }
+
   /** Drops a lease without telling the store (it is lost already). */
   forget(runId: string): void {
     this.held.delete(runId);
@@ -106,7 +112,7 @@ export class LeaseKeeper {
     try {
       const lost = await this.store.renewLeases(this.options.workerId, leases, this.options.leaseMs);
       if (lost.length > 0) {
-        for (const runId of lost) this.forget(runId);
+        this.revoke(lost);
         this.hooks.lost(lost);
       }
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { RunEvent } from "@agentd/protocol";
 import type { EventBus } from "../bus/types.js";
+import { AgentdError } from "../errors.js";
 import type { CommitBatch, RunPatch, RunRecord, SessionPatch, Store, StoredEvent } from "../store/types.js";
 import { TailCache } from "./tail-cache.js";
 
@@ -14,6 +15,14 @@ export class EventLog {
   private newRuns: RunRecord[] = [];
   /** Leases of the runs this process executes under a lease (cluster mode): their writes carry the epoch. */
   private readonly fences = new Map<string, { workerId: string; epoch: number }>();
+  /**
+   * Runs whose writes the store refused (fenced) or lost (failed commit):
+   * this process's copy of them is ahead of the store, so whatever it still
+   * queues for them is dropped, until fence() (claimed again) or readmit()
+   * (reloaded from the store). Without this, writes queued behind the failed
+   * batch would land after it, leaving a hole in the run's log.
+   */
+  private readonly revoked = new Set<string>();
   /** Told which runs' writes the store refused: their lease moved on (this process is a zombie for them). */
   onFenced: (runIds: string[]) => void = () => undefined;
   /** Told which runs had writes in a commit that failed (store unreachable): their state here is ahead of the store. */
@@ -46,7 +55,25 @@ export class EventLog {
 
   /** From now on this run's writes are made only while its lease has this epoch. */
   fence(runId: string, workerId: string, epoch: number): void {
+    this.revoked.delete(runId);
     this.fences.set(runId, { workerId, epoch });
+  }
+
+  /** Drops what is queued for these runs and refuses their writes until fence() or readmit(). */
+  revoke(runIds: Iterable<string>): void {
+    const dropped = new Set(runIds);
+    if (dropped.size === 0) return;
+    for (const runId of dropped) {
+      this.revoked.add(runId);
+      this.fences.delete(runId);
+      this.runs.delete(runId);
+    }
+    this.events = this.events.filter((event) => !dropped.has(event.runId));
+  }
+
+  /** A revoked run taken back from the store (its state here rebuilt from there): its writes count again. */
+  readmit(runId: string): void {
+    this.revoked.delete(runId);
   }
 
   unfence(runId: string): void {
@@ -61,12 +88,14 @@ export class EventLog {
 
   /** Queues an event (its seq already assigned by the run's owner). */
   append(runId: string, event: RunEvent): void {
+    if (this.revoked.has(runId)) return;
     this.events.push({ runId, seq: event.seq, type: event.type, data: JSON.stringify(event) });
     this.mergeRun(runId, { lastSeq: event.seq });
     this.schedule();
   }
 
   patchRun(runId: string, patch: RunPatch): void {
+    if (this.revoked.has(runId)) return;
     this.mergeRun(runId, patch);
     this.schedule();
   }
@@ -127,14 +156,23 @@ export class EventLog {
         ...batch.runs.map((entry) => entry.runId),
         ...(batch.newRuns ?? []).map((run) => run.id),
       ]);
+      this.revoke(runIds);
       this.onCommitFailed([...runIds]);
-      throw error;
+      // Every request whose writes were in this batch gets this error: it
+      // must not describe the other runs of the batch (other workspaces'),
+      // and a retry is the right answer for all of them.
+      throw error instanceof AgentdError && error.code === "unavailable"
+        ? error
+        : new AgentdError("unavailable", "agentd could not store this change; retry", { cause: error });
     }
     // A refused run's events were not stored: nobody may see them.
     const events = fenced.length === 0 ? batch.events : batch.events.filter((event) => !fenced.includes(event.runId));
     this.tails.add(events);
     publishGrouped(this.bus, events);
-    if (fenced.length > 0) this.onFenced(fenced);
+    if (fenced.length > 0) {
+      this.revoke(fenced);
+      this.onFenced(fenced);
+    }
   }
 }
 
