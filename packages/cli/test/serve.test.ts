@@ -50,12 +50,14 @@ describe("agentd serve", () => {
     expect(await exit).toBe(0);
   });
 
-  it("rejects a bad --port or PORT with exit code 2 before starting anything", async () => {
+  it("rejects a bad --port, PORT or grace period with exit code 2 before starting anything", async () => {
     for (const [argv, env, message] of [
       [["--port", "abc"], {}, "agentd: --port must be an integer 0-65535\n"],
       [["--port", "65536"], {}, "agentd: --port must be an integer 0-65535\n"],
       [["--port", "-1"], {}, "agentd: --port must be an integer 0-65535\n"],
       [[], { PORT: "http" }, "agentd: PORT must be an integer 0-65535\n"],
+      [["--grace-ms", "soon"], {}, "agentd: --grace-ms must be a whole number of milliseconds (got 'soon')\n"],
+      [[], { AGENTD_SHUTDOWN_GRACE_MS: "-5" }, "agentd: AGENTD_SHUTDOWN_GRACE_MS must be a whole number of milliseconds (got '-5')\n"],
     ] as const) {
       const server = fakeServerModule();
       const io = captureContext({ env, loadServer: async () => server.module });

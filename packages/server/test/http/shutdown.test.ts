@@ -150,6 +150,16 @@ describe("graceful shutdown", () => {
     }
   });
 
+  it("refuses a bad re-attempt cap, naming the setting", async () => {
+    const store = await openStore({ memory: true });
+    await expect(createServer({ store, env: { AGENTD_MAX_RUN_ATTEMPTS: "0" }, logger: createLogger("silent") })).rejects.toThrow(
+      "AGENTD_MAX_RUN_ATTEMPTS must be an integer >= 1 (got '0')",
+    );
+    await store.close();
+    const { validateConfig } = await import("../../src/config/load.js");
+    expect(() => validateConfig({ maxRunAttempts: 1.5 }, "agentd.config.json")).toThrow(/maxRunAttempts/);
+  });
+
   it("ends a run whose executions keep dying with their worker (maxRunAttempts)", async () => {
     const dataDir = tempDir();
     const model = scriptedModel((): ScriptedReply => ({ hang: true }));
