@@ -97,6 +97,14 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ databaseUrl, schema, poolSize: 2 })));
     const versions = await admin((client) => client.query(`SELECT version FROM ${schema}.agentd_schema_migrations ORDER BY version`));
     expect(versions.rows.map((row) => row.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, index) => index + 1));
+    // The migration lock is transaction-scoped: none is left held (a transaction-mode pooler cannot strand it).
+    const held = await admin((client) =>
+      client.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295)`,
+        [0x61_67_64, schema],
+      ),
+    );
+    expect(held.rows[0].n).toBe(0);
     // ... and they share one database: one workspace, whoever creates it.
     const workspaces = await Promise.all(stores.map((store) => store.ensureWorkspace("acme")));
     expect(new Set(workspaces.map((ws) => ws.id)).size).toBe(1);
@@ -165,6 +173,13 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     await (await PostgresStore.open({ databaseUrl, schema })).close();
     await admin((client) => client.query(`INSERT INTO ${schema}.agentd_schema_migrations VALUES ($1, 'later')`, [SCHEMA_VERSION + 1]));
     await expect(PostgresStore.open({ databaseUrl, schema })).rejects.toThrow(/newer than this agentd supports/);
+    const held = await admin((client) =>
+      client.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295)`,
+        [0x61_67_64, schema],
+      ),
+    );
+    expect(held.rows[0].n).toBe(0);
   });
 
   it("rejects a bad schema name and a patch field that is not patchable", async () => {

@@ -170,14 +170,19 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const LOCK_CLASS = 0x61_67_64; // "agd"
 
 /**
- * Brings the schema up to date; refuses one written by a newer agentd. Runs
- * under a session advisory lock keyed by the schema name, so processes that
- * start together migrate one after the other: the first applies, the others
- * then find nothing left to do.
+ * Brings the schema up to date; refuses one written by a newer agentd. One
+ * transaction under a transaction-scoped advisory lock keyed by the schema
+ * name: processes that start together migrate one after the other (the
+ * first applies, the others then find nothing left to do), a crash leaves
+ * the schema at its previous version, and the lock can never outlive the
+ * transaction, even through a transaction-mode pooler such as PgBouncer
+ * (a session lock taken and released in separate transactions could land
+ * on two server connections and stay held: docs/scaling.md).
  */
 export async function migrate(client: PoolClient, quotedSchema: string, schema: string): Promise<void> {
-  await client.query("SELECT pg_advisory_lock($1, hashtext($2))", [LOCK_CLASS, schema]);
+  await client.query("BEGIN");
   try {
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_CLASS, schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quotedSchema}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${quotedSchema}.agentd_schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)`,
@@ -190,22 +195,15 @@ export async function migrate(client: PoolClient, quotedSchema: string, schema: 
       throw new Error(`database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`);
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-      // Each step and its record commit together: a crash mid-way leaves the
-      // schema at the previous version, never half-migrated.
-      await client.query("BEGIN");
-      try {
-        await client.query(MIGRATIONS[version - 1]!(quotedSchema));
-        await client.query(`INSERT INTO ${quotedSchema}.agentd_schema_migrations (version, applied_at) VALUES ($1, $2)`, [
-          version,
-          new Date().toISOString(),
-        ]);
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      }
+      await client.query(MIGRATIONS[version - 1]!(quotedSchema));
+      await client.query(`INSERT INTO ${quotedSchema}.agentd_schema_migrations (version, applied_at) VALUES ($1, $2)`, [
+        version,
+        new Date().toISOString(),
+      ]);
     }
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1, hashtext($2))", [LOCK_CLASS, schema]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
   }
 }
