@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { mulberry32 } from "../helpers.js";
 import { clusterSuite, waitUntil, WORKERS } from "./harness.js";
-import { crashes, ToolWorkload, waitAllTerminal } from "./workload.js";
+import { crashes, streamingOn, ToolWorkload, waitAllTerminal } from "./workload.js";
 
 /*
  * kill -9 of a random worker mid-load (issue #4): N workers (default 3) serve
@@ -34,15 +34,7 @@ it(
 
     // Mid-load (half of the model calls made: runs finished, paused on their tool call, and streaming), with the victim streaming a reply right now.
     await waitUntil(() => load.calls.length >= RUNS, { timeoutMs: 60_000, what: "half of the model calls" });
-    const midRun = await waitUntil(() => load.calls.some((call) => call.worker === victim && Date.now() - call.at < 80), {
-      timeoutMs: 20_000,
-      intervalMs: 5,
-      what: `worker ${victim} streaming a model reply`,
-    }).then(
-      () => true,
-      () => false,
-    );
-    if (!midRun) console.warn(`worker ${victim} had no model call in flight within 20 s; killing it anyway`);
+    const midRun = await streamingOn(load, victim, 80);
     const completedBefore = load.completed();
     // Alone, the worker is killed and started again (restartWorker kills with SIGKILL first).
     if (workers === 1) await cluster.restartWorker(victim);

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { mulberry32 } from "../helpers.js";
 import { clusterSuite, waitUntil, WORKERS } from "./harness.js";
-import { crashes, ToolWorkload, waitAllTerminal } from "./workload.js";
+import { crashes, streamingOn, ToolWorkload, waitAllTerminal } from "./workload.js";
 
 /*
  * Graceful shutdown under load (issue #4): SIGTERM a random worker while
@@ -29,15 +29,7 @@ it(
     const load = new ToolWorkload(cluster, { chunkDelayMs: 20 });
     const starting = load.start(RUNS, { concurrency: 10 });
     await waitUntil(() => load.calls.length >= RUNS, { timeoutMs: 60_000, what: "half of the model calls" });
-    const midStep = await waitUntil(() => load.calls.some((call) => call.worker === victim && Date.now() - call.at < 60), {
-      timeoutMs: 20_000,
-      intervalMs: 5,
-      what: `worker ${victim} streaming a model reply`,
-    }).then(
-      () => true,
-      () => false,
-    );
-    if (!midStep) console.warn(`worker ${victim} had no model call in flight within 20 s; stopping it anyway`);
+    const midStep = await streamingOn(load, victim, 60);
     const began = Date.now();
     const exit = await cluster.killWorker(victim, "SIGTERM", { keepConnections: true, exitWithinMs: GRACE_MS + 10_000 });
     console.log(`sigterm test: worker ${victim} exited ${JSON.stringify(exit)} ${Date.now() - began} ms after SIGTERM`);

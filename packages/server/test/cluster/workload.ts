@@ -205,6 +205,20 @@ export class ToolWorkload {
  * terminal event, last; the client's stream is that log frame for frame; and
  * (expectSuccess) the run succeeded with the scripted answer.
  */
+/**
+ * Waits (up to 20 s) until worker `worker` is streaming a model reply (a call it made less than `withinMs` ago):
+ * the moment a fault test strikes. False, with a warning, if that never happened.
+ */
+export async function streamingOn(load: ToolWorkload, worker: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (load.calls.some((call) => call.worker === worker && Date.now() - call.at < withinMs)) return true;
+    await sleep(5);
+  }
+  console.warn(`worker ${worker} had no model call in flight within 20 s; striking anyway`);
+  return false;
+}
+
 export async function verifyRun(
   cluster: Cluster,
   runId: string,

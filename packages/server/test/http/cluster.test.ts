@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiKey, createLogger, createServer, openStore, type AgentdServer } from "@agentd/server";
+import { clusterEnv } from "./cluster-env.js";
 import { startFakeProvider } from "@agentd/server/testing";
 import { eventually, readStream } from "../helpers.js";
 
@@ -12,38 +11,7 @@ import { eventually, readStream } from "../helpers.js";
  * answered and cancelled through either; a worker that leaves hands its runs
  * over. Skipped, saying so, without PostgreSQL or Redis.
  */
-const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const pgUp = await new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 })
-  .connect()
-  .then((client) => client.end().then(() => true))
-  .catch(() => false);
-const redisUp = await new Promise<boolean>((resolve) => {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.connect().then(
-    () => redis.quit().then(() => resolve(true)),
-    () => resolve(false),
-  );
-});
-const ready = pgUp && redisUp;
-if (!ready)
-  console.warn(
-    `cluster tests SKIPPED: PostgreSQL at ${databaseUrl} ${pgUp ? "up" : "down"}, Redis at ${redisUrl} ${redisUp ? "up" : "down"}`,
-  );
-
-const schema = `agentd_test_${randomBytes(5).toString("hex")}`;
-const prefix = `agentd-test-${randomBytes(4).toString("hex")}:`;
-afterAll(async () => {
-  if (!ready) return;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-  const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
+const { databaseUrl, redisUrl, ready, schema, prefix } = await clusterEnv("cluster tests");
 
 describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
   it("execute, stream, answer and cancel runs across workers; a leaving worker's run is resumed by the other", async () => {

@@ -1,43 +1,13 @@
-import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { Redis } from "ioredis";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiKey, createLogger, createServer } from "@agentd/server";
+import { clusterEnv } from "./cluster-env.js";
 
 /**
  * Idempotency-Key across two workers of a cluster (PostgreSQL + Redis): a
  * retry that reaches the other worker gets the first reply and starts no
  * second run. Skipped, saying so, without PostgreSQL or Redis.
  */
-const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const pgUp = await new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2_000 })
-  .connect()
-  .then((client) => client.end().then(() => true))
-  .catch(() => false);
-const redisUp = await new Promise<boolean>((resolve) => {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.connect().then(
-    () => redis.quit().then(() => resolve(true)),
-    () => resolve(false),
-  );
-});
-const ready = pgUp && redisUp;
-if (!ready) console.warn(`idempotency cluster tests SKIPPED: PostgreSQL ${pgUp ? "up" : "down"}, Redis ${redisUp ? "up" : "down"}`);
-
-const schema = `agentd_test_${randomBytes(5).toString("hex")}`;
-const prefix = `agentd-test-${randomBytes(4).toString("hex")}:`;
-afterAll(async () => {
-  if (!ready) return;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-  const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
+const { databaseUrl, redisUrl, ready, schema, prefix } = await clusterEnv("idempotency cluster tests");
 
 describe.skipIf(!ready)("Idempotency-Key on two workers", () => {
   it("answers a retry reaching the other worker with the first reply, and refuses the key for another body", async () => {
