@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FIELD_LIMITS, maxJsonBytes } from "./limits.js";
 
 export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -7,7 +8,8 @@ export const ToolParameters = z
   .record(z.string(), z.unknown())
   .refine((schema) => schema.type === undefined || schema.type === "object", {
     message: 'a tool\'s parameters must be a JSON Schema with "type": "object"',
-  });
+  })
+  .superRefine(maxJsonBytes(FIELD_LIMITS.toolParametersBytes, "parameters"));
 export type ToolParameters = z.infer<typeof ToolParameters>;
 
 const toolName = z.string().regex(TOOL_NAME_PATTERN, "tool names match ^[a-zA-Z0-9_-]{1,64}$");
@@ -32,6 +34,9 @@ export type LocalToolRef = z.infer<typeof LocalToolRef>;
 /**
  * A header value of an HTTP tool: a plain string, or a secret read from the
  * server's environment when the call is made (never stored in the spec).
+ * `{ env }` is allowed only in tools the operator defines in the server
+ * config (`agents.<id>.tools`); in a run or session request it is a 400
+ * (docs/tools-http.md). Snapshots show string values as "[redacted]".
  */
 export const HttpHeaderValue = z.union([
   z.string().max(8192),
@@ -46,7 +51,9 @@ export type HttpHeaderValue = z.infer<typeof HttpHeaderValue>;
  * A server tool that calls an HTTP endpoint. `url` is a template whose
  * `{param}` placeholders are filled from the arguments, URL-encoded; the
  * arguments not used in the URL go in the JSON body (or the query string
- * for GET and DELETE).
+ * for GET and DELETE). Defined in a request rather than the server config,
+ * it may reach only the hosts of the server's `httpTools.requestAllow`
+ * (none by default: 403), and its host may not be a placeholder.
  */
 export const HttpToolRef = z.strictObject({
   kind: z.literal("http"),

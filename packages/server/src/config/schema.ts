@@ -63,7 +63,16 @@ export const AgentdConfigSchema = z.strictObject({
   localToolTimeoutMs: z.number().int().positive().optional(),
   serverToolTimeoutMs: z.number().int().positive().optional(),
   maxRunAttempts: z.number().int().positive().optional(),
-  httpTools: z.strictObject({ allow: z.array(z.string()).optional() }).optional(),
+  limits: z
+    .strictObject({
+      maxActiveRunsPerWorkspace: z.number().int().positive().optional(),
+      maxPausedRunsPerWorkspace: z.number().int().positive().optional(),
+      maxQueuedRuns: z.number().int().positive().optional(),
+      maxJsonDepth: z.number().int().min(2).max(10_000).optional(),
+      maxBodyBytes: z.number().int().min(1024).optional(),
+    })
+    .optional(),
+  httpTools: z.strictObject({ allow: z.array(z.string()).optional(), requestAllow: z.array(z.string()).optional() }).optional(),
   tools: z
     .array(z.custom<CodeToolDefinition>(isCodeToolDefinition, "each tool needs a name and an execute function (use defineTool)"))
     .optional(),

@@ -39,8 +39,16 @@ export interface AgentdConfig {
   agents?: Record<string, AgentDefinition>;
   /** Tools written in TypeScript (`defineTool`), usable as `{ "kind": "code", "name": ... }`. */
   tools?: CodeToolDefinition[];
-  /** Outbound allowlist of HTTP tools: `host:port` or CIDR entries (plus AGENTD_HTTP_ALLOW). */
-  httpTools?: { allow?: string[] };
+  httpTools?: {
+    /** Private destinations HTTP tools may reach anyway: `host:port` or CIDR entries (plus AGENTD_HTTP_ALLOW). */
+    allow?: string[];
+    /**
+     * The only hosts HTTP tools defined in a request (not in this config) may
+     * reach: `host`, `host:port`, `*.domain`, `*` (plus AGENTD_HTTP_REQUEST_ALLOW).
+     * @default [] (request-defined HTTP tools are refused with 403)
+     */
+    requestAllow?: string[];
+  };
   /** How long a server tool call may take, in milliseconds. @default 300_000 */
   serverToolTimeoutMs?: number;
   /** How long a run waits for a local tool result, in milliseconds. @default 600_000 */
@@ -52,6 +60,8 @@ export interface AgentdConfig {
    * Also AGENTD_MAX_RUN_ATTEMPTS. @default 5
    */
   maxRunAttempts?: number;
+  /** Caps that keep one workspace, or one burst, from taking the process (docs/security.md). */
+  limits?: LimitsConfig;
   /** MCP servers whose tools agents may use (`{ kind: "mcp", server, tool }`), by name. */
   mcpServers?: Record<string, McpServerConfig>;
 }
@@ -79,3 +89,21 @@ export interface McpHttpServerConfig {
 
 /** `command` makes a stdio server, `url` a streamable HTTP one. */
 export type McpServerConfig = McpStdioServerConfig | McpHttpServerConfig;
+
+/** Bounds on work and input; every one answers a clear 4xx or a 503 with Retry-After, never an unbounded queue. */
+export interface LimitsConfig {
+  /** Queued + running runs of one workspace; past it, new runs get 429 rate_limited. @default 1000 */
+  maxActiveRunsPerWorkspace?: number;
+  /** Paused runs (waiting for a tool result or an approval) of one workspace; past it, new runs get 429. @default 10000 */
+  maxPausedRunsPerWorkspace?: number;
+  /**
+   * Runs this process holds in memory (embedded: every unfinished run; in a
+   * cluster: those it executes, plus the shared queue's depth); past it,
+   * new runs get 503 with Retry-After. @default 10000
+   */
+  maxQueuedRuns?: number;
+  /** Nesting depth of a JSON body (arrays and objects, the body counting as 1). @default 64 */
+  maxJsonDepth?: number;
+  /** Largest request body, in bytes. @default 4194304 */
+  maxBodyBytes?: number;
+}

@@ -9,6 +9,12 @@ export type AgentSpecInput = Omit<AgentSpec, never>;
  * agent from the config with the request merged on top (seed 004 §4.1: the
  * stored prompt wins; request tools are added; request model, params and
  * budgets override; metadata is merged, request keys winning).
+ *
+ * The request's own tools must have been checked as request-defined
+ * (ServerTools.validateRequestTools: no secret references, request hosts
+ * only) before this merge: afterwards nothing tells them from the agent's.
+ * The agent's refs are copied as written, which is what lets
+ * tools/provenance.ts recognise them again when the stored run is resolved.
  */
 export function resolveAgentSpec(input: AgentSpecInput, agents: Record<string, AgentDefinition>): AgentSpec {
   if (input.agentId === undefined) {

@@ -1,10 +1,16 @@
 import type { ToolParameters, ToolRef } from "@agentd/protocol";
+import type { ToolOwner } from "../tools/provenance.js";
 import type { ServerTool } from "../tools/types.js";
 import { checkSchema, describeIssues } from "./schema-check.js";
 
 /** Turns tool refs of the server kinds into runnable tools (server.ts wires them). */
 export interface ToolResolvers {
-  resolve(ref: Exclude<ToolRef, { kind: "local" }>): Promise<ServerTool>;
+  /**
+   * `owner`: the run's named agent, from which the resolver decides whether
+   * the ref is the operator's or the request's (tools/provenance.ts);
+   * undefined when the caller does not know it.
+   */
+  resolve(ref: Exclude<ToolRef, { kind: "local" }>, owner?: ToolOwner): Promise<ServerTool>;
 }
 
 export interface ToolEntry {
@@ -23,7 +29,11 @@ const EMPTY_OBJECT_SCHEMA: ToolParameters = { type: "object", properties: {} };
 export class ToolSet {
   private constructor(private readonly entries: Map<string, ToolEntry>) {}
 
-  static async resolve(refs: ToolRef[], resolvers: ToolResolvers): Promise<ToolSet> {
+  /**
+   * `owner` is the run's spec (its `agentId`): pass it, so that only the
+   * named agent's own config tools count as the operator's (issue #8).
+   */
+  static async resolve(refs: ToolRef[], resolvers: ToolResolvers, owner?: ToolOwner): Promise<ToolSet> {
     const entries = new Map<string, ToolEntry>();
     for (const ref of refs) {
       if (ref.kind === "local") {
@@ -36,7 +46,7 @@ export class ToolSet {
         });
         continue;
       }
-      const server = await resolvers.resolve(ref);
+      const server = await resolvers.resolve(ref, owner);
       entries.set(ref.name, {
         name: ref.name,
         description: ref.description ?? server.description,

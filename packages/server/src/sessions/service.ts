@@ -4,6 +4,7 @@ import type { EventLog } from "../events/log.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { RunService } from "../runs/service.js";
+import { redactAgentSpec } from "../tools/redaction.js";
 import type { SessionHandoff } from "./handoff.js";
 import type { SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
 
@@ -46,7 +47,8 @@ export class SessionService {
   async info(workspace: WorkspaceRecord, sessionId: string): Promise<SessionInfo> {
     const { workspaceId: _workspaceId, ...info } = await this.get(workspace, sessionId);
     const queued = await this.handoff.queued(workspace.id, sessionId);
-    return { ...info, queuedRunIds: queued.map((run) => run.id) };
+    // Header values and URL credentials of HTTP tools read [redacted] (issue #8).
+    return { ...info, agentSpec: redactAgentSpec(info.agentSpec), queuedRunIds: queued.map((run) => run.id) };
   }
 
   /** Ends the session and cancels its in-flight run. Idempotent. */

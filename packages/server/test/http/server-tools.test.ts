@@ -195,11 +195,13 @@ describe("HTTP tools through the engine", () => {
   it("calls an allowlisted endpoint and refuses one that is not, without sending it anything", async () => {
     const { createServer: createHttpServer } = await import("node:http");
     const hits = { target: 0, sentinel: 0 };
+    const received: string[] = [];
     const listen = (name: "target" | "sentinel") =>
       new Promise<{ port: number; close: () => void }>((resolve) => {
         const server = createHttpServer((req, res) => {
           hits[name]++;
           res.setHeader("content-type", "application/json");
+          if (name === "target") received.push(req.headers.authorization ?? "");
           res.end(JSON.stringify({ path: req.url, auth: req.headers.authorization ?? null }));
         }).listen(0, "127.0.0.1", () => resolve({ port: (server.address() as { port: number }).port, close: () => server.close() }));
       });
@@ -213,34 +215,42 @@ describe("HTTP tools through the engine", () => {
         ],
       },
     ]);
+    // Tools that read the environment or reach private addresses are the
+    // operator's to define (issue #8): they live in a config agent.
     const t = await startTestServer({
-      config: { httpTools: { allow: [`127.0.0.1:${target.port}`] } },
+      config: {
+        httpTools: { allow: [`127.0.0.1:${target.port}`] },
+        agents: {
+          weatherman: {
+            systemPrompt: "x",
+            tools: [
+              {
+                kind: "http",
+                name: "weather",
+                description: "Weather for a city",
+                method: "GET",
+                url: `http://127.0.0.1:${target.port}/weather/{city}`,
+                headers: { authorization: { env: "WEATHER_TOKEN", prefix: "Bearer " } },
+                parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+              },
+              { kind: "http", name: "internal", method: "GET", url: `http://localhost:${sentinel.port}/admin` },
+            ],
+          },
+        },
+      },
       env: { WEATHER_TOKEN: "tok-123" },
       models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
     });
     try {
-      const { body } = await t.request("POST", "/agent-runs", {
-        systemPrompt: "x",
-        prompt: "go",
-        tools: [
-          {
-            kind: "http",
-            name: "weather",
-            description: "Weather for a city",
-            method: "GET",
-            url: `http://127.0.0.1:${target.port}/weather/{city}`,
-            headers: { authorization: { env: "WEATHER_TOKEN", prefix: "Bearer " } },
-            parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-          },
-          { kind: "http", name: "internal", method: "GET", url: `http://localhost:${sentinel.port}/admin` },
-        ],
-      });
+      const { body } = await t.request("POST", "/agent-runs", { agentId: "weatherman", prompt: "go" });
       const { frames } = await readStream(t.url + body.streamUrl, t.key);
       const text = frames.at(-1)!.data.text as string;
       expect(text).toContain('"path":"/weather/S%C3%A3o%20Paulo"');
-      expect(text).toContain('"auth":"Bearer tok-123"');
+      // the token was sent; the echo of it is redacted before the model sees it
+      expect(text).toContain('"auth":"[redacted]"');
       expect(text).toMatch(/error:.*loopback/);
       expect(hits).toEqual({ target: 1, sentinel: 0 });
+      expect(received).toEqual(["Bearer tok-123"]);
       // the secret is read at call time: the stored spec and the tool_call events hold only its variable's name
       const snapshot = await t.request("GET", `/agent-runs/${body.runId}`);
       expect(JSON.stringify(snapshot.body.agentSpec)).not.toContain("tok-123");

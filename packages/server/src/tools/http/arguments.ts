@@ -1,5 +1,6 @@
 import type { HttpHeaderValue, ToolParameters } from "@agentd/protocol";
 import { ToolError } from "../types.js";
+import { CREDENTIAL_HEADERS, isDescriptiveHeader } from "./secrets.js";
 
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -48,28 +49,35 @@ export function appendQuery(url: URL, args: Record<string, unknown>): void {
 
 /**
  * The request headers, lowercased, with `{ env }` values read now (so a
- * rotated secret applies to the next call). Also returns which names carry
- * secrets, to drop them on a redirect to another origin.
+ * rotated secret applies to the next call). Also returns which names are
+ * bound to the tool's origin (`{ env }` values and literal credentials such
+ * as Authorization: dropped on a redirect to another origin) and which
+ * values are secret (every `{ env }` value, every literal one but those of
+ * descriptive headers like Accept), to redact from what the call returns.
  */
 export function resolveHeaders(
   spec: Record<string, HttpHeaderValue> | undefined,
   env: Record<string, string | undefined>,
-): { headers: Record<string, string>; secret: Set<string> } {
+): { headers: Record<string, string>; originBound: Set<string>; secrets: string[] } {
   const headers: Record<string, string> = {};
-  const secret = new Set<string>();
+  const originBound = new Set<string>();
+  const secrets: string[] = [];
   for (const [rawName, value] of Object.entries(spec ?? {})) {
     const name = rawName.toLowerCase();
     if (typeof value === "string") {
       headers[name] = value;
+      if (CREDENTIAL_HEADERS.has(name)) originBound.add(name);
+      if (!isDescriptiveHeader(name)) secrets.push(value);
       continue;
     }
     const found = env[value.env];
     // Names the variable so the operator can fix it; the value is never in a message.
     if (found === undefined || found === "") throw new ToolError(`header "${rawName}" needs the environment variable ${value.env}, which is not set`);
     headers[name] = (value.prefix ?? "") + found;
-    secret.add(name);
+    originBound.add(name);
+    secrets.push(headers[name], found);
   }
-  return { headers, secret };
+  return { headers, originBound, secrets };
 }
 
 /** Parameters for a ref that gives none: one required string per placeholder, other properties allowed. */
