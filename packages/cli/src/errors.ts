@@ -19,7 +19,16 @@ export class UsageError extends CliError {
   }
 }
 
+export const EXIT_NOT_FOUND = 3;
 export const EXIT_INTERRUPTED = 130;
+
+/** What was asked for does not exist (e.g. `agentd keys revoke` of an unknown id): exit code 3, so scripts can tell it from a failure. */
+export class NotFoundError extends CliError {
+  constructor(message: string) {
+    super(message, EXIT_NOT_FOUND);
+    this.name = "NotFoundError";
+  }
+}
 
 /** The message and exit code for any error a command throws, with a next step where there is an obvious one. */
 export function describeError(error: unknown, hints: { url: string; workspace: string }): { message: string; exitCode: number } {

@@ -1,4 +1,4 @@
 export { main, buildProgram } from "./main.js";
 export type { CliContext, Writer } from "./context.js";
-export { CliError, UsageError } from "./errors.js";
+export { CliError, NotFoundError, UsageError } from "./errors.js";
 export type { ServerModule } from "./server-module.js";

@@ -31,7 +31,7 @@ function allCommands(command: Command): Command[] {
   return [command, ...command.commands.flatMap(allCommands)];
 }
 
-/** Runs the CLI on `argv` (without node and the script) and returns the exit code: 0 ok, 1 failure, 2 usage, 130 interrupted. */
+/** Runs the CLI on `argv` (without node and the script) and returns the exit code: 0 ok, 1 failure, 2 usage, 3 not found, 130 interrupted. */
 export async function main(argv: string[], context: CliContext): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(context, (code) => (exitCode = code));

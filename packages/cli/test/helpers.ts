@@ -91,8 +91,9 @@ export function fakeServerModule(options: { apiKeys?: number; mock?: boolean; ag
         }),
       },
       agents: () => options.agents ?? ["assistant"],
-      listen: async (port: number, host?: string) => {
-        calls.push(`listen ${port} ${host ?? ""}`.trim());
+      listen: async (port: number, host?: string, listenOptions?: { backlog?: number }) => {
+        const backlog = listenOptions?.backlog !== undefined ? `backlog=${listenOptions.backlog}` : "";
+        calls.push([`listen ${port}`, host ?? "", backlog].filter(Boolean).join(" "));
         if (options.listenError) throw options.listenError;
         return { url: `http://127.0.0.1:${port}`, port };
       },

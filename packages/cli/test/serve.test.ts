@@ -50,7 +50,7 @@ describe("agentd serve", () => {
     expect(await exit).toBe(0);
   });
 
-  it("rejects a bad --port, PORT or grace period with exit code 2 before starting anything", async () => {
+  it("rejects a bad --port, PORT, grace period or backlog with exit code 2 before starting anything", async () => {
     for (const [argv, env, message] of [
       [["--port", "abc"], {}, "agentd: --port must be an integer 0-65535\n"],
       [["--port", "65536"], {}, "agentd: --port must be an integer 0-65535\n"],
@@ -58,12 +58,30 @@ describe("agentd serve", () => {
       [[], { PORT: "http" }, "agentd: PORT must be an integer 0-65535\n"],
       [["--grace-ms", "soon"], {}, "agentd: --grace-ms must be a whole number of milliseconds (got 'soon')\n"],
       [[], { AGENTD_SHUTDOWN_GRACE_MS: "-5" }, "agentd: AGENTD_SHUTDOWN_GRACE_MS must be a whole number of milliseconds (got '-5')\n"],
+      [["--backlog", "lots"], {}, "agentd: --backlog must be a whole number from 1 to 1000000 (got 'lots')\n"],
+      [["--backlog", "0"], {}, "agentd: --backlog must be a whole number from 1 to 1000000 (got '0')\n"],
+      [["--backlog", "2000000"], {}, "agentd: --backlog must be a whole number from 1 to 1000000 (got '2000000')\n"],
+      [[], { AGENTD_LISTEN_BACKLOG: "1e4" }, "agentd: AGENTD_LISTEN_BACKLOG must be a whole number from 1 to 1000000 (got '1e4')\n"],
     ] as const) {
       const server = fakeServerModule();
       const io = captureContext({ env, loadServer: async () => server.module });
       expect(await main(["serve", ...argv], io.context)).toBe(2);
       expect(io.stderr()).toBe(message);
       expect(server.calls).toEqual([]);
+    }
+  });
+
+  it("passes the listen backlog from --backlog, else AGENTD_LISTEN_BACKLOG, else leaves the server's default", async () => {
+    for (const [argv, env, call] of [
+      [["--backlog", "8192"], { AGENTD_LISTEN_BACKLOG: "100" }, "listen 7700 backlog=8192"],
+      [[], { AGENTD_LISTEN_BACKLOG: "100" }, "listen 7700 backlog=100"],
+      [[], {}, "listen 7700"],
+    ] as const) {
+      const server = fakeServerModule({ apiKeys: 1 });
+      const { io, exit } = await serveUntilStarted([...argv], server, env);
+      expect(server.calls[0]).toBe(call);
+      io.abort();
+      expect(await exit).toBe(0);
     }
   });
 

@@ -1,41 +1,155 @@
+import type { Store } from "@agentd/server";
 import type { Command } from "commander";
 import { DEFAULT_WORKSPACE, type CliContext } from "../context.js";
+import { NotFoundError } from "../errors.js";
 
-interface KeysCreateFlags {
-  workspace?: string;
-  name?: string;
+interface StoreFlags {
   data?: string;
 }
 
+interface KeysCreateFlags extends StoreFlags {
+  workspace?: string;
+  name?: string;
+}
+
+interface KeysListFlags extends StoreFlags {
+  workspace?: string;
+  json?: boolean;
+}
+
+const DATA_HELP = "data directory (default: AGENTD_DATA_DIR or ./.agentd)";
+
 export function registerKeys(program: Command, context: CliContext, done: (exitCode: number) => void): void {
-  const keys = program.command("keys").description("manage API keys (works whether or not the server is running)");
+  const keys = program
+    .command("keys")
+    .description("manage API keys (works whether or not the server is running; DATABASE_URL and AGENTD_DB_SCHEMA select PostgreSQL)");
   keys
     .command("create")
     .description("create an API key; prints the key alone on the last line of stdout")
     .option("--workspace <slug>", `workspace the key belongs to (default: AGENTD_WORKSPACE or ${DEFAULT_WORKSPACE})`)
     .option("--name <name>", "a label to recognise the key by")
-    .option("--data <dir>", "data directory (default: AGENTD_DATA_DIR or ./.agentd)")
+    .option("--data <dir>", DATA_HELP)
     .action(async (flags: KeysCreateFlags) => done(await keysCreateCommand(flags, context)));
+  keys
+    .command("list")
+    .description("list API keys, newest first, revoked ones included (never the keys themselves)")
+    .option("--workspace <slug>", "only the keys of this workspace (default: all workspaces)")
+    .option("--json", "print one JSON object per key and line")
+    .option("--data <dir>", DATA_HELP)
+    .action(async (flags: KeysListFlags) => done(await keysListCommand(flags, context)));
+  keys
+    .command("revoke")
+    .description("revoke an API key: every server refuses it within a second; exit code 3 if no key has this id")
+    .argument("<id>", "the key's id (key_..., as `agentd keys list` shows)")
+    .option("--data <dir>", DATA_HELP)
+    .action(async (id: string, flags: StoreFlags) => done(await keysRevokeCommand(id, flags, context)));
 }
 
 export async function keysCreateCommand(flags: KeysCreateFlags, context: CliContext): Promise<number> {
+  const workspace = flags.workspace ?? (context.env.AGENTD_WORKSPACE?.trim() || DEFAULT_WORKSPACE);
+  return withStore(flags, context, async (store, server, where) => {
+    const created = await server.createApiKey(store, { workspace, ...(flags.name !== undefined ? { name: flags.name } : {}) });
+    context.stderr.write(`Created API key ${created.id} for workspace "${created.workspace}" (${where}).\nIt is shown only once; store it now:\n`);
+    // Alone on the last line so scripts can take it with `| tail -n 1`.
+    context.stdout.write(`${created.key}\n`);
+    return 0;
+  });
+}
+
+export async function keysListCommand(flags: KeysListFlags, context: CliContext): Promise<number> {
+  return withStore(flags, context, async (store) => {
+    let workspaceId: string | undefined;
+    if (flags.workspace !== undefined) {
+      // A mistyped slug is said so, not shown as a workspace without keys.
+      const workspace = await store.getWorkspaceBySlug(flags.workspace);
+      if (workspace === undefined) throw new NotFoundError(`workspace "${flags.workspace}" not found`);
+      workspaceId = workspace.id;
+    }
+    const keys = (await store.listApiKeys(workspaceId)).map(shownKey);
+    if (flags.json) {
+      for (const key of keys) context.stdout.write(`${JSON.stringify(key)}\n`);
+      return 0;
+    }
+    context.stdout.write(keys.length === 0 ? "no keys\n" : formatKeyTable(keys));
+    return 0;
+  });
+}
+
+export async function keysRevokeCommand(id: string, flags: StoreFlags, context: CliContext): Promise<number> {
+  return withStore(flags, context, async (store, _server, where) => {
+    const asked = Date.now();
+    const revoked = await store.revokeApiKey(id);
+    if (revoked === undefined) throw new NotFoundError(`no API key with id "${id}" (${where}); see \`agentd keys list\``);
+    const slug = (await store.listApiKeys(revoked.workspaceId)).find((key) => key.id === id)?.workspaceSlug ?? revoked.workspaceId;
+    // The store keeps the first revocation's instant (this process's clock): an earlier one means it was revoked already.
+    const already = Date.parse(revoked.revokedAt!) < asked;
+    context.stdout.write(
+      already
+        ? `API key ${id} (workspace "${slug}", name "${plain(revoked.name)}") was already revoked at ${revoked.revokedAt}.\n`
+        : `Revoked API key ${id} (workspace "${slug}", name "${plain(revoked.name)}"). Servers refuse it within a second.\n`,
+    );
+    return 0;
+  });
+}
+
+/** What `keys list` shows of a key: never its hash. */
+interface ShownKey {
+  id: string;
+  workspace: string;
+  workspaceId: string;
+  name: string;
+  displayPrefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Field by field, so nothing else of the record (the hash) can reach the output. */
+function shownKey(key: Awaited<ReturnType<Store["listApiKeys"]>>[number]): ShownKey {
+  return {
+    id: key.id,
+    workspace: key.workspaceSlug,
+    workspaceId: key.workspaceId,
+    name: key.name,
+    displayPrefix: key.displayPrefix,
+    createdAt: key.createdAt,
+    revokedAt: key.revokedAt,
+  };
+}
+
+/** `2026-01-31T12:00:00.123Z` → `2026-01-31T12:00:00Z`: milliseconds only widen the table. */
+const shortTime = (iso: string | null): string => (iso === null ? "-" : iso.replace(/\.\d+Z$/, "Z"));
+
+/** A name as one line of printable text: control characters (newlines, terminal escapes) become spaces. */
+const plain = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ");
+
+/** Columns padded to their widest cell, as `agentd runs list`. */
+export function formatKeyTable(keys: ShownKey[]): string {
+  const rows = [
+    ["ID", "WORKSPACE", "NAME", "PREFIX", "CREATED", "REVOKED"],
+    ...keys.map((key) => [key.id, key.workspace, plain(key.name) || "-", `${key.displayPrefix}…`, shortTime(key.createdAt), shortTime(key.revokedAt)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+type ServerModule = Awaited<ReturnType<CliContext["loadServer"]>>;
+
+/**
+ * Opens the store the server uses, offline: PostgreSQL when DATABASE_URL is
+ * set (schema AGENTD_DB_SCHEMA), else the SQLite file in the data directory;
+ * runs `work` with it and a description of where it is, then closes it.
+ */
+async function withStore<T>(flags: StoreFlags, context: CliContext, work: (store: Store, server: ServerModule, where: string) => Promise<T>): Promise<T> {
   const server = await context.loadServer();
   const dataDir = server.resolveDataDir(flags.data, context.env);
-  const workspace = flags.workspace ?? (context.env.AGENTD_WORKSPACE?.trim() || DEFAULT_WORKSPACE);
   const databaseUrl = context.env.DATABASE_URL;
   const schema = context.env.AGENTD_DB_SCHEMA;
   const store = await server.openStore(databaseUrl ? { databaseUrl, ...(schema ? { schema } : {}) } : { dataDir });
   try {
-    const created = await server.createApiKey(store, { workspace, ...(flags.name !== undefined ? { name: flags.name } : {}) });
-    context.stderr.write(
-      `Created API key ${created.id} for workspace "${created.workspace}" (${databaseUrl ? `database: ${redactUrl(databaseUrl)}` : `data: ${dataDir}`}).\nIt is shown only once; store it now:\n`,
-    );
-    // Alone on the last line so scripts can take it with `| tail -n 1`.
-    context.stdout.write(`${created.key}\n`);
+    return await work(store, server, databaseUrl ? `database: ${redactUrl(databaseUrl)}` : `data: ${dataDir}`);
   } finally {
     await store.close();
   }
-  return 0;
 }
 
 /** A connection string without its password, for messages. */

@@ -10,6 +10,7 @@ interface ServeFlags {
   data?: string;
   config?: string;
   graceMs?: string;
+  backlog?: string;
 }
 
 /** How long a SIGTERM lets in-flight model steps finish: inside the 30 s most orchestrators wait before SIGKILL. */
@@ -24,6 +25,7 @@ export function registerServe(program: Command, context: CliContext, done: (exit
     .option("--data <dir>", "data directory (default: AGENTD_DATA_DIR or ./.agentd)")
     .option("--config <file>", "config file (default: ./agentd.config.ts or ./agentd.config.json if present)")
     .option("--grace-ms <ms>", "on SIGTERM/SIGINT, how long in-flight model steps may finish before the rest is handed back (default: AGENTD_SHUTDOWN_GRACE_MS or 25000)")
+    .option("--backlog <n>", "connections the kernel may queue before agentd accepts them (default: AGENTD_LISTEN_BACKLOG or 4096; Linux caps it at net.core.somaxconn)")
     .action(async (flags: ServeFlags) => done(await serveCommand(flags, context)));
 }
 
@@ -36,13 +38,20 @@ export async function serveCommand(flags: ServeFlags, context: CliContext): Prom
       : context.env.AGENTD_SHUTDOWN_GRACE_MS
         ? parseGrace(context.env.AGENTD_SHUTDOWN_GRACE_MS, "AGENTD_SHUTDOWN_GRACE_MS")
         : DEFAULT_GRACE_MS;
+  // Unset: the server's default (4096).
+  const backlog =
+    flags.backlog !== undefined
+      ? parseBacklog(flags.backlog, "--backlog")
+      : context.env.AGENTD_LISTEN_BACKLOG
+        ? parseBacklog(context.env.AGENTD_LISTEN_BACKLOG, "AGENTD_LISTEN_BACKLOG")
+        : undefined;
   const server = await context.loadServer();
   const dataDir = server.resolveDataDir(flags.data, context.env);
   const { config, path: configPath } = await server.loadConfig(flags.config, context.cwd);
   const app = await server.createServer({ dataDir, config, env: context.env });
   let url: string;
   try {
-    ({ url } = await app.listen(requestedPort ?? server.DEFAULT_PORT, flags.host));
+    ({ url } = await app.listen(requestedPort ?? server.DEFAULT_PORT, flags.host, backlog === undefined ? undefined : { backlog }));
   } catch (error) {
     await app.close();
     if ((error as { code?: string }).code === "EADDRINUSE") {
@@ -77,6 +86,13 @@ export async function serveCommand(flags: ServeFlags, context: CliContext): Prom
 function parseGrace(value: string, name: string): number {
   if (!/^\d{1,9}$/.test(value.trim())) throw new UsageError(`${name} must be a whole number of milliseconds (got '${value}')`);
   return Number(value);
+}
+
+/** The kernel takes up to 2^31-1 (and caps it at net.core.somaxconn); a million is far past any sensible value. */
+function parseBacklog(value: string, name: string): number {
+  const backlog = /^\d{1,7}$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(backlog >= 1 && backlog <= 1_000_000)) throw new UsageError(`${name} must be a whole number from 1 to 1000000 (got '${value}')`);
+  return backlog;
 }
 
 export function parsePort(value: string, name: string): number {

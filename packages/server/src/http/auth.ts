@@ -4,37 +4,52 @@ import { AgentdError } from "../errors.js";
 import type { Store, WorkspaceRecord } from "../store/types.js";
 import type { Middleware } from "./context.js";
 
-const CACHE_TTL_MS = 10_000;
+/**
+ * How long a key lookup is trusted. A revoked key keeps working on a process
+ * for at most this long (plus one store read): short enough for revocation,
+ * long enough that a busy key costs one store read a second, not one a request.
+ */
+const CACHE_TTL_MS = 1_000;
 const CACHE_MAX = 10_000;
+
+interface CacheEntry {
+  /** The key's workspace, or undefined when no live key has this hash. */
+  lookup: Promise<WorkspaceRecord | undefined>;
+  expires: number;
+}
 
 /**
  * API-key auth for `/api/v1/workspaces/{workspace}/...` (seed 004 §2): the key
- * from `Authorization: Bearer` or `X-API-Key`; unknown → 401; a key of
- * another workspace → 404, so a key cannot probe which workspaces exist.
- * Lookups are cached for 10 s: a revoked key may work that long.
+ * from `Authorization: Bearer` or `X-API-Key`; unknown or revoked → 401; a key
+ * of another workspace → 404, so a key cannot probe which workspaces exist.
+ * Lookups are cached for 1 s (CACHE_TTL_MS), and concurrent requests with one
+ * key share a single lookup; unknown keys are not cached.
  */
 export function auth(store: Store): Middleware {
-  const cache = new Map<string, { workspace: WorkspaceRecord; expires: number }>();
+  const cache = new Map<string, CacheEntry>();
+  const lookUp = (hash: string, now: number): CacheEntry => {
+    const entry: CacheEntry = { lookup: store.findApiKeyByHash(hash).then((found) => found?.workspace), expires: now + CACHE_TTL_MS };
+    // A failed or negative lookup is forgotten, so the next request asks the store again.
+    const forget = () => {
+      if (cache.get(hash) === entry) cache.delete(hash);
+    };
+    entry.lookup.then((workspace) => workspace ?? forget(), forget);
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(hash, entry);
+    return entry;
+  };
   return async (ctx, next) => {
     const key = presentedKey(ctx.req.headers);
     if (!key) throw new AgentdError("unauthorized", "missing API key: send Authorization: Bearer <key> or X-API-Key");
     const hash = hashApiKey(key);
     const now = Date.now();
-    let entry = cache.get(hash);
-    if (!entry || entry.expires < now) {
-      const found = await store.findApiKeyByHash(hash);
-      if (!found) {
-        cache.delete(hash);
-        throw new AgentdError("unauthorized", "invalid API key");
-      }
-      if (cache.size >= CACHE_MAX) cache.clear();
-      entry = { workspace: found.workspace, expires: now + CACHE_TTL_MS };
-      cache.set(hash, entry);
-    }
-    if (entry.workspace.slug !== ctx.params.workspace) {
+    const cached = cache.get(hash);
+    const workspace = await (cached !== undefined && cached.expires > now ? cached : lookUp(hash, now)).lookup;
+    if (!workspace) throw new AgentdError("unauthorized", "invalid API key");
+    if (workspace.slug !== ctx.params.workspace) {
       throw new AgentdError("not_found", `workspace ${ctx.params.workspace ?? ""} not found`);
     }
-    ctx.workspace = entry.workspace;
+    ctx.workspace = workspace;
     return next();
   };
 }

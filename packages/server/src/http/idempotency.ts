@@ -37,6 +37,7 @@ export interface IdempotencyOptions {
  * this process on the first's promise, on another worker by polling the
  * store for up to `waitMs`, then 409 idempotency_in_progress. Only 2xx
  * replies are stored; a failed request forgets its key, so a retry runs again.
+ * The store never sees a key as sent, only its digest (digestOf).
  */
 export function idempotency(store: Store, options: IdempotencyOptions = {}): Middleware {
   const ttlMs = options.ttlMs ?? 24 * 3600 * 1000;
@@ -109,9 +110,9 @@ export function idempotency(store: Store, options: IdempotencyOptions = {}): Mid
         issues: [{ path: "Idempotency-Key", message: "1 to 255 characters" }],
       });
     }
-    const target = { workspaceId: workspaceOf(ctx).id, scope: ctx.url.pathname, key };
+    const target = { workspaceId: workspaceOf(ctx).id, scope: ctx.url.pathname, key: digestOf(key) };
     const fingerprint = await fingerprintOf(ctx, maxBodyBytes);
-    const id = JSON.stringify([target.workspaceId, target.scope, key]);
+    const id = JSON.stringify([target.workspaceId, target.scope, target.key]);
     const first = inProgress.get(id);
     if (first !== undefined) {
       if (first.fingerprint !== fingerprint) throw reused();
@@ -126,6 +127,16 @@ export function idempotency(store: Store, options: IdempotencyOptions = {}): Mid
       inProgress.delete(id);
     }
   };
+}
+
+/**
+ * What the store keeps of a key: its sha256, hex. Clients put tokens, order
+ * numbers or worse in Idempotency-Key; a database dump or a backup must not
+ * hand them out, while equal keys still meet on one row (digests are 64
+ * characters, whatever the key's length, within the 255 allowed).
+ */
+function digestOf(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
 }
 
 /**

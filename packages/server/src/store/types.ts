@@ -174,6 +174,13 @@ export interface CommitBatch {
   fences?: Array<{ runId: string; workerId: string; epoch: number }>;
 }
 
+/** A workspace's unfinished runs, by state (`Store.countActiveRuns`). */
+export interface ActiveRunCounts {
+  queued: number;
+  running: number;
+  paused: number;
+}
+
 /** One idempotency key: a workspace's key for one request path (`scope`); the same key on another path is another key. */
 export interface IdempotencyKey {
   workspaceId: string;
@@ -236,6 +243,20 @@ export interface Store {
   /** A non-revoked key by hash, with its workspace. */
   findApiKeyByHash(hash: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord } | undefined>;
   countApiKeys(): Promise<number>;
+  /**
+   * Keys with their workspace's slug, of one workspace or of all, newest
+   * first (`createdAt` desc, then `id` desc); revoked ones included, with
+   * their `revokedAt`. For operators (`agentd keys list`), not the hot path.
+   */
+  listApiKeys(workspaceId?: string): Promise<Array<ApiKeyRecord & { workspaceSlug: string }>>;
+  /**
+   * Revokes a key: sets `revokedAt` to now, once (revoking it again keeps
+   * the first instant). Returns the key as it is now; undefined when no key
+   * has this id. From then on `findApiKeyByHash` does not find it; servers
+   * that cached the lookup stop accepting it when their cache entry lapses
+   * (http/auth.ts: 1 s).
+   */
+  revokeApiKey(id: string): Promise<ApiKeyRecord | undefined>;
 
   // --- runs ----------------------------------------------------------------
   /**
@@ -252,6 +273,12 @@ export interface Store {
    * order (keyset pagination: stable while runs are added).
    */
   listRuns(workspaceId: string, filter: RunFilter, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]>;
+  /**
+   * How many of a workspace's runs are `queued`, `running` and `paused` now
+   * (per-workspace caps). One indexed count (runs by workspace and status),
+   * whatever the number of ended runs.
+   */
+  countActiveRuns(workspaceId: string): Promise<ActiveRunCounts>;
   /** Runs in any of these states, oldest first (start-up recovery). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
   /**

@@ -4,8 +4,10 @@ import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeEvents, makeRun, makeSession, rejectsWith, WAKE_BASE, wakeFixtures } from "./contract/contract-fixtures.js";
 import { storeContract } from "./contract/contract.js";
+import { expectDigestedIdempotencyKeys, storeRawIdempotencyKeys } from "./idempotency-digest-migration.js";
 import { openStore } from "../../src/store/open.js";
 import { PostgresStore, SCHEMA_VERSION } from "../../src/store/postgres/index.js";
+import { statements } from "../../src/store/postgres/statements.js";
 
 /*
  * The PostgreSQL store against a real server: DATABASE_URL, default the local
@@ -157,7 +159,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     await store.close();
     await admin((client) =>
       client.query(`DROP INDEX ${schema}.runs_paused_wake; ALTER TABLE ${schema}.runs DROP COLUMN wake_at;
-        DELETE FROM ${schema}.agentd_schema_migrations WHERE version = 5;`),
+        DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 5;`),
     );
 
     const reopened = await openStore({ databaseUrl, schema });
@@ -166,6 +168,50 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
       { runId: late.id, workspaceId: ws.id, wakeAt: WAKE_BASE + 30 },
     ]);
     await reopened.close();
+  });
+
+  it("counts a workspace's active runs through an index, not a scan of every run", async () => {
+    const schema = freshSchema();
+    const store = await PostgresStore.open({ databaseUrl, schema });
+    const workspaces = await Promise.all(["a", "b", "c", "d"].map((slug) => store.ensureWorkspace(slug)));
+    // 40k ended runs and a few live ones per workspace, then fresh statistics.
+    await admin(async (client) => {
+      await client.query(
+        `INSERT INTO ${schema}.runs (id, workspace_id, model_id, status, agent_spec, metadata, checkpoint, usage, last_seq, created_at)
+         SELECT 'run_' || g, ($1::text[])[1 + g % 4], 'm', CASE WHEN g % 500 = 0 THEN 'running' WHEN g % 777 = 0 THEN 'paused' ELSE 'completed' END,
+           '{}', '{}', '{}', '{}', 0, lpad(g::text, 10, '0') FROM generate_series(1, 40000) g`,
+        [workspaces.map((ws) => ws.id)],
+      );
+      await client.query(`ANALYZE ${schema}.runs`);
+    });
+    // The same rule as the INSERT, for the workspace of every fourth run.
+    const expected = { queued: 0, running: 0, paused: 0 };
+    for (let g = 4; g <= 40_000; g += 4) {
+      if (g % 500 === 0) expected.running++;
+      else if (g % 777 === 0) expected.paused++;
+    }
+    expect(await store.countActiveRuns(workspaces[0]!.id)).toEqual(expected);
+    const { text } = statements(`"${schema}"`).countActiveRuns([workspaces[0]!.id]);
+    const plan = await admin((client) => client.query(`EXPLAIN ${text}`, [workspaces[0]!.id]));
+    const shown = plan.rows.map((row) => row["QUERY PLAN"]).join("\n");
+    expect(shown).toMatch(/Index (Only )?Scan (using|on) runs_/);
+    expect(shown).not.toContain("Seq Scan");
+    await store.close();
+  });
+
+  it("replaces idempotency keys stored as sent before migration 6 by their digest, replies kept", async () => {
+    const schema = freshSchema();
+    const store = await openStore({ databaseUrl, schema });
+    const ws = await store.ensureWorkspace("acme");
+    await storeRawIdempotencyKeys(store, ws.id);
+    await store.close();
+    await admin((client) => client.query(`DELETE FROM ${schema}.agentd_schema_migrations WHERE version = 6`));
+
+    const reopened = await openStore({ databaseUrl, schema });
+    await expectDigestedIdempotencyKeys(reopened, ws.id);
+    await reopened.close();
+    const raw = await admin((client) => client.query(`SELECT count(*)::int AS n FROM ${schema}.idempotency_keys WHERE key LIKE '%secret-value-123%'`));
+    expect(raw.rows[0].n).toBe(0);
   });
 
   it("refuses a schema written by a newer agentd", async () => {

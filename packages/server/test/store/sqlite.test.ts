@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeEvents, makeRun, makeSession, WAKE_BASE, wakeFixtures } from "./contract/contract-fixtures.js";
+import { expectDigestedIdempotencyKeys, storeRawIdempotencyKeys } from "./idempotency-digest-migration.js";
 import { storeContract } from "./contract/contract.js";
 import { openStore } from "../../src/store/open.js";
 import { SCHEMA_VERSION, SqliteStore } from "../../src/store/sqlite/index.js";
@@ -75,6 +76,25 @@ describe("SqliteStore on disk", () => {
       { runId: late.id, workspaceId: ws.id, wakeAt: WAKE_BASE + 30 },
     ]);
     await reopened.close();
+  });
+
+  it("replaces idempotency keys stored as sent before migration 7 by their digest, replies kept", async () => {
+    const dataDir = await tempDir();
+    const store = await openStore({ dataDir });
+    const ws = await store.ensureWorkspace("acme");
+    await storeRawIdempotencyKeys(store, ws.id);
+    await store.close();
+    const file = join(dataDir, "agentd.db");
+    const db = new Database(file);
+    db.pragma("user_version = 6");
+    db.close();
+
+    const reopened = await openStore({ dataDir });
+    await expectDigestedIdempotencyKeys(reopened, ws.id);
+    await reopened.close();
+    const probe = new Database(file, { readonly: true });
+    expect(probe.prepare("SELECT count(*) AS n FROM idempotency_keys WHERE key LIKE '%secret-value-123%'").get()).toEqual({ n: 0 });
+    probe.close();
   });
 
   it("refuses a database written by a newer schema", async () => {

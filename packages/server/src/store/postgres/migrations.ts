@@ -162,6 +162,18 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   WHERE status = 'paused';
   CREATE INDEX runs_paused_wake ON ${s}.runs (wake_at, created_order) WHERE status = 'paused';
   `,
+
+  // 6: idempotency keys as their SHA-256, as store/sqlite/migrations.ts 7:
+  // keys stored before, as sent, are replaced by their digest (hex of the
+  // key's UTF-8, as http/idempotency.ts digestOf). The DELETE first removes
+  // a row whose digest equals another row's key as sent (a client using
+  // digests as keys): uniqueness is checked row by row, so the UPDATE could
+  // otherwise fail half-way and the migration with it.
+  (s) => `
+  DELETE FROM ${s}.idempotency_keys k USING ${s}.idempotency_keys d
+  WHERE d.workspace_id = k.workspace_id AND d.scope = k.scope AND d.key = encode(sha256(convert_to(k.key, 'UTF8')), 'hex');
+  UPDATE ${s}.idempotency_keys SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

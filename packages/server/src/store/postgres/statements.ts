@@ -59,12 +59,38 @@ export function statements(s: string) {
        WHERE k.hash = $1 AND k.revoked_at IS NULL`,
     ),
     countApiKeys: named("count_api_keys", `SELECT count(*)::integer AS count FROM ${s}.api_keys`),
+    // A handful of rows per workspace, read by operators: no index needed.
+    // created_at has the database's default collation: COLLATE "C" orders
+    // the ISO strings byte by byte, as SQLite does.
+    allApiKeys: named(
+      "all_api_keys",
+      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
+       ORDER BY k.created_at COLLATE "C" DESC, k.id DESC`,
+    ),
+    workspaceApiKeys: named(
+      "workspace_api_keys",
+      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
+       WHERE k.workspace_id = $1 ORDER BY k.created_at COLLATE "C" DESC, k.id DESC`,
+    ),
+    // coalesce: the first revocation's instant stays, so revoking is idempotent. $1 id, $2 now.
+    revokeApiKey: named(
+      "revoke_api_key",
+      `UPDATE ${s}.api_keys AS k SET revoked_at = coalesce(k.revoked_at, $2) WHERE k.id = $1 RETURNING ${API_KEY_COLUMNS}`,
+    ),
 
     insertRun: (run: RunRecord): Statement => ({
       ...insertRun(runValues(run)),
       violation: { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` },
     }),
     runById: named("run_by_id", `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workspace_id = $1 AND id = $2`),
+    // (workspace_id, status) is the prefix of runs_workspace_status_created
+    // (migration 1), which serves the count: three short index ranges,
+    // however many ended runs the workspace has.
+    countActiveRuns: named(
+      "count_active_runs",
+      `SELECT status, count(*)::integer AS count FROM ${s}.runs
+       WHERE workspace_id = $1 AND status IN ('queued', 'running', 'paused') GROUP BY status`,
+    ),
     runsByStatus: named(
       "runs_by_status",
       `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,

@@ -3,6 +3,7 @@ import type { RunStatus } from "@agentd/protocol";
 import { AgentdError } from "../../errors.js";
 import { randomBase62 } from "../../ids.js";
 import type {
+  ActiveRunCounts,
   ApiKeyRecord,
   CommitBatch,
   CommitResult,
@@ -132,6 +133,23 @@ export class PostgresStore implements Store {
   /** All keys, revoked ones included. */
   async countApiKeys(): Promise<number> {
     return (await this.#rows<{ count: number }>(this.#sql.countApiKeys([])))[0]!.count;
+  }
+
+  async listApiKeys(workspaceId?: string): Promise<Array<ApiKeyRecord & { workspaceSlug: string }>> {
+    const statement = workspaceId === undefined ? this.#sql.allApiKeys([]) : this.#sql.workspaceApiKeys([workspaceId]);
+    return this.#rows<ApiKeyRecord & { workspaceSlug: string }>(statement);
+  }
+
+  async revokeApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return (await this.#rows<ApiKeyRecord>(this.#sql.revokeApiKey([id, new Date().toISOString()])))[0];
+  }
+
+  async countActiveRuns(workspaceId: string): Promise<ActiveRunCounts> {
+    const counts: ActiveRunCounts = { queued: 0, running: 0, paused: 0 };
+    for (const { status, count } of await this.#rows<{ status: string; count: number }>(this.#sql.countActiveRuns([workspaceId]))) {
+      counts[status as keyof ActiveRunCounts] = count;
+    }
+    return counts;
   }
 
   async insertRun(run: RunRecord, options: { claimSession?: string } = {}): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 
 /**
@@ -145,6 +146,20 @@ const MIGRATIONS: readonly string[] = [
   WHERE status = 'paused';
   CREATE INDEX runs_paused_wake ON runs (wake_at) WHERE status = 'paused';
   `,
+
+  // 7: idempotency keys are kept as their SHA-256, hex (http/idempotency.ts
+  // digestOf, issue #8). Keys stored before, as sent, are replaced by their
+  // digest: the values sent leave the database, and a retry across the
+  // upgrade still meets its row. agentd_sha256 is registered by migrate().
+  // The DELETE only matters if a key as sent equals another key's digest in
+  // the same scope (a client using digests as keys): the UPDATE could not
+  // make both rows one.
+  `
+  DELETE FROM idempotency_keys WHERE EXISTS (
+    SELECT 1 FROM idempotency_keys d WHERE d.workspace_id = idempotency_keys.workspace_id
+      AND d.scope = idempotency_keys.scope AND d.key = agentd_sha256(idempotency_keys.key));
+  UPDATE idempotency_keys SET key = agentd_sha256(key);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -157,6 +172,8 @@ export function migrate(db: Database.Database): void {
       `database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`,
     );
   }
+  // For migration 7; the same digest as http/idempotency.ts (UTF-8 of the key, hex).
+  db.function("agentd_sha256", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex"));
   for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
     // Each step and its version bump commit together, so a crash mid-way
     // leaves the database at the previous version, never half-migrated.

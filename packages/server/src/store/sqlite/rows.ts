@@ -8,9 +8,19 @@ import type { ApiKeyRecord, RunRecord, SessionRecord, WorkspaceRecord } from "..
 
 export const WORKSPACE_COLUMNS = "id, slug, created_at AS createdAt";
 
-export const API_KEY_COLUMNS =
-  "k.id, k.workspace_id AS workspaceId, k.name, k.display_prefix AS displayPrefix, k.hash, " +
-  "k.created_at AS createdAt, k.revoked_at AS revokedAt";
+const API_KEY_FIELDS = [
+  "id",
+  "workspace_id AS workspaceId",
+  "name",
+  "display_prefix AS displayPrefix",
+  "hash",
+  "created_at AS createdAt",
+  "revoked_at AS revokedAt",
+];
+/** Qualified by the alias `k` (the key queries join workspaces). */
+export const API_KEY_COLUMNS = API_KEY_FIELDS.map((field) => `k.${field}`).join(", ");
+/** Unqualified: SQLite's RETURNING takes no table alias. */
+export const API_KEY_RETURNING = API_KEY_FIELDS.join(", ");
 
 export const RUN_COLUMNS =
   "id, workspace_id AS workspaceId, session_id AS sessionId, agent_id AS agentId, model_id AS modelId, " +
@@ -37,6 +47,7 @@ export type RunRow = Json<RunRecord, "agentSpec" | "metadata" | "checkpoint" | "
 export type RunInsertRow = Omit<RunRow, "cancelRequested"> & { wakeAt: number | null };
 export type SessionRow = Json<SessionRecord, "agentSpec" | "metadata" | "messages">;
 export type ApiKeyRow = ApiKeyRecord & { workspaceSlug: string; workspaceCreatedAt: string };
+export type ApiKeyListRow = ApiKeyRecord & { workspaceSlug: string };
 
 export function runFromRow(row: RunRow): RunRecord {
   return {

@@ -1,10 +1,12 @@
 import type Database from "better-sqlite3";
-import type { StoredEvent, WorkspaceRecord } from "../types.js";
+import type { ApiKeyRecord, StoredEvent, WorkspaceRecord } from "../types.js";
 import {
   API_KEY_COLUMNS,
+  API_KEY_RETURNING,
   RUN_COLUMNS,
   SESSION_COLUMNS,
   WORKSPACE_COLUMNS,
+  type ApiKeyListRow,
   type ApiKeyRow,
   type RunInsertRow,
   type RunRow,
@@ -41,6 +43,19 @@ export function prepareStatements(db: Database.Database) {
        WHERE k.hash = ? AND k.revoked_at IS NULL`,
     ),
     countApiKeys: db.prepare<[], number>("SELECT count(*) FROM api_keys").pluck() as Prepared<[], number>,
+    // A handful of rows per workspace, read by operators: no index needed.
+    allApiKeys: prepare<[], ApiKeyListRow>(
+      `SELECT ${API_KEY_COLUMNS}, w.slug AS workspaceSlug FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+       ORDER BY k.created_at DESC, k.id DESC`,
+    ),
+    workspaceApiKeys: prepare<[workspaceId: string], ApiKeyListRow>(
+      `SELECT ${API_KEY_COLUMNS}, w.slug AS workspaceSlug FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+       WHERE k.workspace_id = ? ORDER BY k.created_at DESC, k.id DESC`,
+    ),
+    // coalesce: the first revocation's instant stays, so revoking is idempotent.
+    revokeApiKey: prepare<[revokedAt: string, id: string], ApiKeyRecord>(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEY_RETURNING}`,
+    ),
 
     insertRun: prepare<[RunInsertRow]>(
       `INSERT INTO runs (id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata,
@@ -50,6 +65,13 @@ export function prepareStatements(db: Database.Database) {
     ),
     runById: prepare<[workspaceId: string, runId: string], RunRow>(
       `SELECT ${RUN_COLUMNS} FROM runs WHERE workspace_id = ? AND id = ?`,
+    ),
+    // INDEXED BY: (workspace_id, status) is the prefix of runs_workspace_status_created
+    // (migration 2), which then covers the query: three short index ranges,
+    // however many ended runs the workspace has. Preparing fails if the index goes.
+    countActiveRuns: prepare<[workspaceId: string], { status: string; count: number }>(
+      `SELECT status, count(*) AS count FROM runs INDEXED BY runs_workspace_status_created
+       WHERE workspace_id = ? AND status IN ('queued', 'running', 'paused') GROUP BY status`,
     ),
     // One statement for any number of statuses: the list is bound as a JSON
     // array. rowid breaks ties between runs created in the same millisecond.

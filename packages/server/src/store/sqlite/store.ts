@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { RunStatus } from "@agentd/protocol";
 import { randomBase62 } from "../../ids.js";
 import type {
+  ActiveRunCounts,
   ApiKeyRecord,
   CommitBatch,
   CommitResult,
@@ -115,6 +116,20 @@ export class SqliteStore implements Store {
   /** All keys, revoked ones included. */
   async countApiKeys(): Promise<number> {
     return this.#sql.countApiKeys.get()!;
+  }
+
+  async listApiKeys(workspaceId?: string): Promise<Array<ApiKeyRecord & { workspaceSlug: string }>> {
+    return workspaceId === undefined ? this.#sql.allApiKeys.all() : this.#sql.workspaceApiKeys.all(workspaceId);
+  }
+
+  async revokeApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.#sql.revokeApiKey.get(new Date().toISOString(), id);
+  }
+
+  async countActiveRuns(workspaceId: string): Promise<ActiveRunCounts> {
+    const counts: ActiveRunCounts = { queued: 0, running: 0, paused: 0 };
+    for (const { status, count } of this.#sql.countActiveRuns.all(workspaceId)) counts[status as keyof ActiveRunCounts] = count;
+    return counts;
   }
 
   async insertRun(run: RunRecord, options: { claimSession?: string } = {}): Promise<void> {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { activeRunCases } from "./contract-active-runs.js";
 import { cancelCases } from "./contract-cancel.js";
 import { cancelRequestCases } from "./contract-cancel-requests.js";
 import { makeRun, rejectsWith } from "./contract-fixtures.js";
@@ -6,6 +7,7 @@ import { listCases } from "./contract-list.js";
 import { logCases } from "./contract-log.js";
 import { fencingCases } from "./contract-fencing.js";
 import { idempotencyCases } from "./contract-idempotency.js";
+import { keyCases } from "./contract-keys.js";
 import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
@@ -91,6 +93,8 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
       await eventLogProperty(store, ws.id);
     });
 
+    keyCases(ctx);
+    activeRunCases(ctx);
     logCases(ctx);
     listCases(ctx);
     sessionCases(ctx);
