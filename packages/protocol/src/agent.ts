@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FIELD_LIMITS, maxJsonBytes } from "./limits.js";
 import { Metadata } from "./metadata.js";
 import { ToolRef } from "./tools.js";
 
@@ -33,7 +34,7 @@ export const ApprovalPolicy = z.strictObject({
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
 
 /** A JSON Schema (object) the final answer must match. */
-export const OutputSchema = z.record(z.string(), z.unknown());
+export const OutputSchema = z.record(z.string(), z.unknown()).superRefine(maxJsonBytes(FIELD_LIMITS.outputSchemaBytes, "outputSchema"));
 
 /** Per-run overrides of sampling parameters (seed 001's validation rules). */
 export const ModelParams = z.strictObject({
@@ -78,8 +79,5 @@ export type AgentDefinition = z.infer<typeof AgentDefinition>;
  * The run's `dependencies`: a JSON object passed to server tools, never shown
  * to the model (Agno's "pass dependencies to agent tools"). 64 KB at most.
  */
-export const Dependencies = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
-  if (bytes > 65_536) ctx.addIssue({ code: "custom", message: `dependencies are ${bytes} bytes serialized; the limit is 65536` });
-});
+export const Dependencies = z.record(z.string(), z.unknown()).superRefine(maxJsonBytes(FIELD_LIMITS.dependenciesBytes, "dependencies"));
 export type Dependencies = z.infer<typeof Dependencies>;

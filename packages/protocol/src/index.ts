@@ -1,6 +1,7 @@
 export * from "./agent.js";
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./limits.js";
 export * from "./messages.js";
 export * from "./metadata.js";
 export * from "./models.js";

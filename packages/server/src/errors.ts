@@ -11,11 +11,13 @@ export class AgentdError extends Error {
   readonly issues: FieldIssue[] | undefined;
   readonly hint: string | undefined;
   readonly candidates: string[] | undefined;
+  /** Seconds the client should wait before retrying (`Retry-After`), for 429 and 503. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { issues?: FieldIssue[]; hint?: string; candidates?: string[]; cause?: unknown } = {},
+    options: { issues?: FieldIssue[]; hint?: string; candidates?: string[]; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AgentdError";
@@ -23,6 +25,7 @@ export class AgentdError extends Error {
     this.issues = options.issues;
     this.hint = options.hint;
     this.candidates = options.candidates;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): number {

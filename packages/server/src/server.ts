@@ -24,6 +24,7 @@ import { runRoutes } from "./routes/runs.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { systemRoutes } from "./routes/system.js";
 import { RunService } from "./runs/service.js";
+import { Admission, DEFAULT_ADMISSION_LIMITS } from "./runs/admission.js";
 import { SessionService } from "./sessions/service.js";
 import { createServerTools } from "./tools/resolvers.js";
 import { SessionHandoff } from "./sessions/handoff.js";
@@ -58,7 +59,12 @@ export interface AgentdServer {
   agents(): string[];
   /** Runs still unfinished from before this start that were picked up again. */
   readonly recovered: number;
-  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /**
+   * Starts serving HTTP on `port` (0: any free port) of `host` (default
+   * 127.0.0.1). `backlog`: connections the kernel may hold completed but not
+   * yet accepted (a burst of clients connecting at once); default 4096.
+   */
+  listen(port: number, host?: string, options?: { backlog?: number }): Promise<{ url: string; port: number }>;
   /**
    * Shuts down. With `graceMs`, gracefully (SIGTERM in `agentd serve`): new
    * requests get 503 and no new run starts here, model steps and server
@@ -124,9 +130,16 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       numberFromEnv("AGENTD_LOCAL_TOOL_TIMEOUT_MS", env.AGENTD_LOCAL_TOOL_TIMEOUT_MS) ?? config.localToolTimeoutMs ?? 600_000,
     maxRunAttempts: numberFromEnv("AGENTD_MAX_RUN_ATTEMPTS", env.AGENTD_MAX_RUN_ATTEMPTS) ?? config.maxRunAttempts ?? 5,
   });
-  const runs = new RunService({ store, log, engine, models, config, tools, handoff });
+  const limits = config.limits ?? {};
+  const admission = new Admission(store, () => engine.heldRuns + (engine.clustered ? queue.depth : 0), {
+    maxActiveRunsPerWorkspace: limits.maxActiveRunsPerWorkspace ?? DEFAULT_ADMISSION_LIMITS.maxActiveRunsPerWorkspace,
+    maxPausedRunsPerWorkspace: limits.maxPausedRunsPerWorkspace ?? DEFAULT_ADMISSION_LIMITS.maxPausedRunsPerWorkspace,
+    maxQueuedRuns: limits.maxQueuedRuns ?? DEFAULT_ADMISSION_LIMITS.maxQueuedRuns,
+  });
+  const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission });
   const sessions = new SessionService(store, runs, engine, log, handoff);
 
+  const maxBodyBytes = options.maxBodyBytes ?? limits.maxBodyBytes ?? 4 * 1024 * 1024;
   const router = new Router();
   const base = `${API_PREFIX}/:workspace`;
   const authenticate = auth(store);
@@ -141,8 +154,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       maxBufferedBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
       pageSize: 500,
     },
-    limits: { maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024 },
-    idempotent: idempotency(store, { maxBodyBytes: options.maxBodyBytes }),
+    limits: { maxBodyBytes, maxJsonDepth: limits.maxJsonDepth ?? 64 },
+    idempotent: idempotency(store, { maxBodyBytes }),
   };
   systemRoutes(router, base, authenticate, deps);
   runRoutes(router, base, authenticate, deps);
@@ -180,11 +193,19 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     handler,
     recovered,
     agents: () => Object.keys(config.agents ?? {}),
-    async listen(port, host = "127.0.0.1") {
+    async listen(port, host = "127.0.0.1", listenOptions = {}) {
+      // Node's default backlog is 511: a burst of more clients than that
+      // connecting at once (a fleet reconnecting after a deploy) overflows the
+      // accept queue, and the kernel drops their SYNs, which they resend only
+      // after 1 s, 3 s, 7 s. 4096 absorbs such bursts. Linux caps it at
+      // net.core.somaxconn (4096 since kernel 5.4; older kernels 128, raise it
+      // with sysctl), and SYNs still in the handshake at net.ipv4.tcp_max_syn_backlog.
+      const backlog = listenOptions.backlog ?? 4096;
+      if (!Number.isInteger(backlog) || backlog < 1) throw new TypeError(`backlog must be a positive integer (got ${backlog})`);
       http = createHttpServer({ keepAliveTimeout: 65_000 }, handler);
       await new Promise<void>((resolve, reject) => {
         http!.once("error", reject);
-        http!.listen(port, host, () => resolve());
+        http!.listen({ port, host, backlog }, () => resolve());
       });
       const address = http.address() as AddressInfo;
       const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -200,9 +221,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
 async function handle(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse, draining: boolean): Promise<void> {
   const incomingId = req.headers[headers.requestId];
   const requestId = typeof incomingId === "string" && /^[\w.-]{1,128}$/.test(incomingId) ? incomingId : newId("req");
-  const ctx: Context = { req, res, url: new URL(req.url ?? "/", "http://agentd"), params: {}, requestId };
+  // A request target the URL parser refuses (`GET http://[::1`) must get its 400, not escape as a rejection.
+  const url = URL.canParse(req.url ?? "/", "http://agentd") ? new URL(req.url ?? "/", "http://agentd") : undefined;
+  const ctx: Context = { req, res, url: url ?? new URL("/", "http://agentd"), params: {}, requestId };
   let reply: Reply | void;
   try {
+    if (url === undefined) throw new AgentdError("invalid_request", "the request target is not a valid URL");
     if (draining) {
       // Shutting down: the connection closes, so the client's retry goes elsewhere (another worker).
       res.setHeader("connection", "close");
@@ -222,6 +246,7 @@ async function handle(router: Router, logger: Logger, req: IncomingMessage, res:
   if (!reply || res.headersSent) return;
   const payload = JSON.stringify(reply.body);
   res.writeHead(reply.status, {
+    ...reply.headers,
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(payload),
     "x-request-id": requestId,

@@ -118,6 +118,11 @@ export class RunEngine {
     return run && !run.finished ? run.record : undefined;
   }
 
+  /** Runs this process holds in memory: queued and executing here, and (embedded) paused ones. */
+  get heldRuns(): number {
+    return this.runs.size;
+  }
+
   /** True when runs execute under leases, shared with other workers. */
   get clustered(): boolean {
     return this.keeper !== undefined;
@@ -156,13 +161,13 @@ export class RunEngine {
       this.runs.set(record.id, new ActiveRun(record));
     const run = this.runs.get(record.id);
     if (!run || run.closing) return; // already terminal: cancel is idempotent
-    if (run.cancelReason !== undefined) return this.options.log.flush();
+    if (run.cancelReason !== undefined) return this.options.log.flush(run.id);
     run.cancelReason = reason ?? "cancelled by request";
     if (run.executing) run.abort.abort();
     else await this.finishCancelled(run);
     // The caller's 200 means the cancel is durable when no loop is running;
     // a running loop writes `cancelled` as soon as the model call stops.
-    return this.options.log.flush();
+    return this.options.log.flush(run.id);
   }
 
   /** Seed 004 §8: a result for one pending local tool call. */
@@ -187,7 +192,7 @@ export class RunEngine {
     });
     if (!run.pending.some(awaitsLocalResult)) run.record.checkpoint.pendingDeadline = null;
     this.commitInput(run);
-    await this.options.log.flush();
+    await this.options.log.flush(run.id);
     this.settled(run);
     return "accepted";
   }
@@ -207,10 +212,10 @@ export class RunEngine {
       seen.add(decision.toolUseId);
     }
     // A run paused before a restart has not resolved its tools in this process yet.
-    run.tools ??= await ToolSet.resolve(run.spec.tools ?? [], this.options.tools);
+    run.tools ??= await ToolSet.resolve(run.spec.tools ?? [], this.options.tools, run.spec);
     for (const decision of decisions) this.decide(run, decision);
     this.commitInput(run);
-    await this.options.log.flush();
+    await this.options.log.flush(run.id);
     this.settled(run);
   }
 
@@ -320,7 +325,7 @@ export class RunEngine {
     }
     if (!run.tools) {
       try {
-        run.tools = await ToolSet.resolve(run.spec.tools ?? [], this.options.tools);
+        run.tools = await ToolSet.resolve(run.spec.tools ?? [], this.options.tools, run.spec);
       } catch (error) {
         if (this.stopping) return;
         return this.finish(run, "error_tool_unavailable", { error: error instanceof Error ? error.message : String(error) });

@@ -1,3 +1,4 @@
+import { MODEL_JSON_MAX_DEPTH, tooDeep } from "../json-depth.js";
 import { checkSchema, type SchemaIssue } from "./schema-check.js";
 
 /**
@@ -21,6 +22,8 @@ export function checkOutput(schema: Record<string, unknown>, text: string): Outp
   } catch (error) {
     return { ok: false, issues: [{ path: "(root)", message: `the answer is not JSON: ${(error as Error).message}` }] };
   }
+  const deep = tooDeep(value, MODEL_JSON_MAX_DEPTH);
+  if (deep !== undefined) return { ok: false, issues: [{ path: deep, message: `nested more than ${MODEL_JSON_MAX_DEPTH} levels deep` }] };
   const issues = checkSchema(schema, value);
   return issues.length === 0 ? { ok: true, output: value, text: JSON.stringify(value) } : { ok: false, issues };
 }

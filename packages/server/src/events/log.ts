@@ -30,8 +30,10 @@ export class EventLog {
   private events: StoredEvent[] = [];
   private runs = new Map<string, RunPatch>();
   private sessions = new Map<string, SessionPatch>();
-  private scheduled: Promise<void> | undefined;
-  private inFlight: Promise<void> = Promise.resolve();
+  private scheduled: Promise<BatchOutcome> | undefined;
+  /** The commit before `scheduled` (what it waits for), or undefined. */
+  private previous: Promise<BatchOutcome> | undefined;
+  private inFlight: Promise<BatchOutcome> = Promise.resolve(NO_FAILURES);
 
   /** The committed tails of this process's runs (events/tail-cache.ts). */
   readonly tails = new TailCache();
@@ -44,13 +46,18 @@ export class EventLog {
 
   /**
    * Queues a new run's row: it is inserted first in the next group commit, so
-   * creating a run costs no transaction of its own. Await `flush()` before
-   * telling anyone the run exists.
+   * creating a run costs no transaction of its own. Resolves once the row is
+   * committed; rejects with this run's own error when it could not be stored
+   * (400 when the run itself is at fault, 503 for a store outage), never with
+   * another run's. A row that cannot even be serialised is refused here,
+   * before it joins a batch that other runs share.
    */
-  insertRun(run: RunRecord, options: { track?: boolean } = {}): void {
+  insertRun(run: RunRecord, options: { track?: boolean } = {}): Promise<void> {
+    assertStorable(run);
     this.newRuns.push(run);
     if (options.track ?? true) this.tails.track(run.id, run.workspaceId);
     this.schedule();
+    return this.flush(run.id);
   }
 
   /** From now on this run's writes are made only while its lease has this epoch. */
@@ -106,9 +113,24 @@ export class EventLog {
     this.schedule();
   }
 
-  /** Resolves once everything queued so far is committed (rejects if that commit failed). */
-  flush(): Promise<void> {
-    return this.scheduled ?? this.inFlight;
+  /**
+   * Resolves once everything queued so far is committed. With `runId`, it
+   * rejects only when that run's writes failed; without, when any write of
+   * the pending commits failed.
+   */
+  flush(runId?: string): Promise<void> {
+    const pending = this.scheduled ?? this.inFlight;
+    // A run's writes may sit in the commit in flight as well as in the next one.
+    const previous = this.scheduled && runId !== undefined ? this.previous : undefined;
+    const check = (outcome: BatchOutcome): void => {
+      const error = runId === undefined ? outcome.failed.values().next().value : outcome.failed.get(runId);
+      if (error !== undefined) throw error;
+    };
+    if (previous === undefined) return pending.then(check);
+    return Promise.all([previous, pending]).then(([before, now]) => {
+      check(before);
+      check(now);
+    });
   }
 
   private mergeRun(runId: string, patch: RunPatch): void {
@@ -119,16 +141,17 @@ export class EventLog {
   private schedule(): void {
     if (this.scheduled) return;
     const previous = this.inFlight;
+    this.previous = previous;
+    // Never rejects: failures are outcomes, which flush() turns into each caller's own error.
     this.scheduled = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => previous.catch(() => undefined))
+      .then(() => previous)
       .then(() => this.commitPending());
-    // Whoever awaits flush() sees a failure; nobody awaiting must not crash the process.
-    this.scheduled.catch(() => undefined);
     this.inFlight = this.scheduled;
   }
 
-  private async commitPending(): Promise<void> {
+  private async commitPending(): Promise<BatchOutcome> {
     this.scheduled = undefined;
+    this.previous = undefined;
     const batch: CommitBatch = {
       newRuns: this.newRuns,
       events: this.events,
@@ -146,26 +169,30 @@ export class EventLog {
     this.events = [];
     this.runs = new Map();
     this.sessions = new Map();
-    let fenced: string[] = [];
     try {
-      fenced = (await this.store.commit(batch))?.fenced ?? [];
+      this.committed(batch, (await this.store.commit(batch))?.fenced ?? []);
+      return NO_FAILURES;
     } catch (error) {
-      this.onCommitError(error);
-      const runIds = new Set([
-        ...batch.events.map((event) => event.runId),
-        ...batch.runs.map((entry) => entry.runId),
-        ...(batch.newRuns ?? []).map((run) => run.id),
-      ]);
-      this.revoke(runIds);
-      this.onCommitFailed([...runIds]);
-      // Every request whose writes were in this batch gets this error: it
-      // must not describe the other runs of the batch (other workspaces'),
-      // and a retry is the right answer for all of them.
-      throw error instanceof AgentdError && error.code === "unavailable"
-        ? error
-        : new AgentdError("unavailable", "agentd could not store this change; retry", { cause: error });
+      // One write at fault (a value the store refuses) must not fail the
+      // others of its turn, other workspaces' included: commit each run's
+      // writes on their own, so exactly the faulty ones fail. Not when the
+      // store is away: then every part would wait for it again.
+      const parts = isOutage(error) ? [] : splitByRun(batch);
+      if (parts.length <= 1) return this.failed(batch, error);
+      const failed = new Map<string, AgentdError>();
+      for (const part of parts) {
+        try {
+          this.committed(part, (await this.store.commit(part))?.fenced ?? []);
+        } catch (partError) {
+          for (const [runId, runError] of this.failed(part, partError).failed) failed.set(runId, runError);
+        }
+      }
+      return { failed };
     }
-    // A refused run's events were not stored: nobody may see them.
+  }
+
+  /** A batch the store took: its events become visible; refused (fenced) runs' events never do. */
+  private committed(batch: CommitBatch, fenced: string[]): void {
     const events = fenced.length === 0 ? batch.events : batch.events.filter((event) => !fenced.includes(event.runId));
     this.tails.add(events);
     publishGrouped(this.bus, events);
@@ -173,6 +200,80 @@ export class EventLog {
       this.revoke(fenced);
       this.onFenced(fenced);
     }
+  }
+
+  /** A batch the store did not take: its runs here are ahead of the store. */
+  private failed(batch: CommitBatch, error: unknown): BatchOutcome {
+    this.onCommitError(error);
+    const runIds = new Set([
+      ...batch.events.map((event) => event.runId),
+      ...batch.runs.map((entry) => entry.runId),
+      ...(batch.newRuns ?? []).map((run) => run.id),
+    ]);
+    this.revoke(runIds);
+    this.onCommitFailed([...runIds]);
+    const reason = commitError(error);
+    const failed = new Map<string, AgentdError>([...runIds].map((runId) => [runId, reason]));
+    if (batch.sessions.length > 0) failed.set(SESSIONS, reason);
+    return { failed };
+  }
+}
+
+/** What one group commit left undone: the error of each run whose writes failed (sessions' under SESSIONS). */
+interface BatchOutcome {
+  failed: ReadonlyMap<string, AgentdError>;
+}
+
+const NO_FAILURES: BatchOutcome = { failed: new Map() };
+/** The key of session writes in BatchOutcome.failed (no run id looks like it). */
+const SESSIONS = " sessions";
+
+/** The batch as one batch per run (its new row, events, patch and fence), then one of the session writes. */
+function splitByRun(batch: CommitBatch): CommitBatch[] {
+  const parts = new Map<string, CommitBatch>();
+  const part = (runId: string): CommitBatch => {
+    let found = parts.get(runId);
+    if (!found) parts.set(runId, (found = { newRuns: [], events: [], runs: [], sessions: [] }));
+    return found;
+  };
+  for (const run of batch.newRuns ?? []) part(run.id).newRuns!.push(run);
+  for (const event of batch.events) part(event.runId).events.push(event);
+  for (const entry of batch.runs) part(entry.runId).runs.push(entry);
+  for (const fence of batch.fences ?? []) (part(fence.runId).fences ??= []).push(fence);
+  const split = [...parts.values()];
+  if (batch.sessions.length > 0) split.push({ newRuns: [], events: [], runs: [], sessions: batch.sessions });
+  return split;
+}
+
+/**
+ * The error each request whose writes were in a failed commit gets. A value
+ * the store cannot take (it cannot be serialised, or the database calls it
+ * a data exception or over a limit: SQLSTATE classes 22 and 54, SQLite's
+ * TOOBIG) is the request's fault: 400. Anything else is an outage: 503, and
+ * retrying is right. Neither describes another run of the batch.
+ */
+function commitError(error: unknown): AgentdError {
+  if (error instanceof AgentdError) return error.code === "unavailable" ? error : new AgentdError("unavailable", "agentd could not store this change; retry", { cause: error });
+  const code = (error as { code?: unknown } | null)?.code;
+  const inputAtFault =
+    error instanceof RangeError ||
+    error instanceof TypeError ||
+    (typeof code === "string" && (/^(22|54)[0-9A-Z]{3}$/.test(code) || code === "SQLITE_TOOBIG"));
+  return inputAtFault
+    ? new AgentdError("invalid_request", "this request's data could not be stored (too large or too deeply nested)", { cause: error })
+    : new AgentdError("unavailable", "agentd could not store this change; retry", { cause: error });
+}
+
+function isOutage(error: unknown): boolean {
+  return error instanceof AgentdError && error.code === "unavailable";
+}
+
+/** Throws 400 for a run row the store could not serialise: refused before it joins a shared batch. */
+function assertStorable(run: RunRecord): void {
+  try {
+    JSON.stringify(run);
+  } catch (error) {
+    throw new AgentdError("invalid_request", `this run could not be stored: ${(error as Error).message}`, { cause: error });
   }
 }
 

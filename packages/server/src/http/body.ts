@@ -2,6 +2,10 @@ import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import { AgentdError } from "../errors.js";
 import type { Context } from "./context.js";
+import { illFormedString, tooDeep } from "../json-depth.js";
+
+/** A `\uD800`-`\uDFFF` escape in JSON text: only then can a parsed string hold a lone surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 /**
  * Bodies already read, by request: a middleware that needs the body before
@@ -41,8 +45,22 @@ function readOnce(ctx: Context, limit: number): Promise<string> {
   });
 }
 
-/** Parses and validates a JSON body; every problem names its field. */
-export async function parseJson<S extends z.ZodType>(ctx: Context, schema: S, limit: number, options: { optional?: boolean } = {}): Promise<z.infer<S>> {
+/** What a JSON body may be: its size in bytes, and how deeply its arrays and objects nest. */
+export interface BodyLimits {
+  maxBodyBytes: number;
+  /** Containers nested in one another, the body itself counting as 1. */
+  maxJsonDepth: number;
+}
+
+/**
+ * Parses and validates a JSON body; every problem names its field. The
+ * nesting depth is checked right after JSON.parse (which is not recursive in
+ * V8) and before anything recursive sees the value: validation, JSON
+ * Schema compilation and the store's JSON.stringify would overflow the stack
+ * on a body nested a few thousand levels deep.
+ */
+export async function parseJson<S extends z.ZodType>(ctx: Context, schema: S, limits: BodyLimits, options: { optional?: boolean } = {}): Promise<z.infer<S>> {
+  const limit = limits.maxBodyBytes;
   const contentType = ctx.req.headers["content-type"];
   if (contentType !== undefined && !/^application\/(?:[\w.+-]*\+)?json\b/i.test(contentType)) {
     throw new AgentdError("unsupported_media_type", `Content-Type must be application/json (got ${contentType})`);
@@ -58,6 +76,17 @@ export async function parseJson<S extends z.ZodType>(ctx: Context, schema: S, li
     } catch (error) {
       throw new AgentdError("invalid_json", `the request body is not valid JSON: ${(error as Error).message}`);
     }
+  }
+  const deep = tooDeep(value, limits.maxJsonDepth);
+  if (deep !== undefined) {
+    const message = `nested more than ${limits.maxJsonDepth} levels deep`;
+    throw new AgentdError("invalid_request", `${deep}: ${message}`, { issues: [{ path: deep, message }] });
+  }
+  // A lone surrogate (`"\ud800"`) cannot be stored as UTF-8: refused rather than silently turned into U+FFFD.
+  const lone = SURROGATE_ESCAPE.test(text) ? illFormedString(value) : undefined;
+  if (lone !== undefined) {
+    const message = "not well-formed Unicode: a lone surrogate (\\ud800-\\udfff) without its pair";
+    throw new AgentdError("invalid_request", `${lone}: ${message}`, { issues: [{ path: lone, message }] });
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;

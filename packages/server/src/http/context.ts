@@ -15,6 +15,7 @@ export interface Context {
 export interface Reply {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (ctx: Context) => Promise<Reply | void> | Reply | void;

@@ -1,3 +1,4 @@
+import { MODEL_JSON_MAX_DEPTH, tooDeep } from "../json-depth.js";
 import type {
   LanguageModelV3CallOptions,
   LanguageModelV3FunctionTool,
@@ -83,6 +84,8 @@ export function parseToolArgs(input: string): Record<string, unknown> {
   if (input.trim().length === 0) return {};
   try {
     const value: unknown = JSON.parse(input);
+    // Nested deeper than anything a tool takes: refused before it reaches the checkpoint's JSON.stringify, which would overflow.
+    if (tooDeep(value, MODEL_JSON_MAX_DEPTH) !== undefined) return {};
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   } catch {
     return {};

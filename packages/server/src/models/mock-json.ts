@@ -39,7 +39,8 @@ function exampleOf(schema: Schema): unknown {
   const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
   switch (type) {
     case "string":
-      return "mock".padEnd(schema.minLength ?? 0, "k");
+      // Clamped: a schema is caller input, and the mock must not build a gigabyte for it.
+      return "mock".padEnd(Math.min(schema.minLength ?? 0, 10_000), "k");
     case "number":
     case "integer":
       return Math.max(0, Math.ceil(schema.minimum ?? 0));
@@ -48,7 +49,7 @@ function exampleOf(schema: Schema): unknown {
     case "null":
       return null;
     case "array":
-      return Array.from({ length: schema.minItems ?? 0 }, () => exampleOf(schema.items ?? {}));
+      return Array.from({ length: Math.min(schema.minItems ?? 0, 100) }, () => exampleOf(schema.items ?? {}));
     default: {
       const out: Record<string, unknown> = {};
       for (const [key, property] of Object.entries(schema.properties ?? {})) out[key] = exampleOf(property);

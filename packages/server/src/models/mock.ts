@@ -1,3 +1,4 @@
+import { MODEL_JSON_MAX_DEPTH, tooDeep } from "../json-depth.js";
 import type { ModelInfo, ToolCall } from "@agentd/protocol";
 import type { ConversationMessage, LanguageModel, ModelStepRequest, ModelStreamPart } from "./types.js";
 import { mockJsonAnswer } from "./mock-json.js";
@@ -91,6 +92,8 @@ function parseObject(json: string | undefined): Record<string, unknown> | undefi
   if (json === undefined) return {};
   try {
     const value: unknown = JSON.parse(json);
+    // The prompt is the caller's: arguments nested deeper than a tool takes are not a call.
+    if (tooDeep(value, MODEL_JSON_MAX_DEPTH) !== undefined) return undefined;
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

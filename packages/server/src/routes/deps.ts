@@ -1,3 +1,4 @@
+import type { BodyLimits } from "../http/body.js";
 import type { Middleware } from "../http/context.js";
 import type { StreamOptions } from "../events/stream.js";
 import type { ModelRegistry } from "../models/types.js";
@@ -10,7 +11,7 @@ export interface AppDeps {
   sessions: SessionService;
   models: ModelRegistry;
   stream: StreamOptions;
-  limits: { maxBodyBytes: number };
+  limits: BodyLimits;
   /** Replays the first answer to a retried POST with the same Idempotency-Key. */
   idempotent: Middleware;
 }

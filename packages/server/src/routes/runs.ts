@@ -11,7 +11,7 @@ export function runRoutes(router: Router, base: string, authenticate: Middleware
   const { runs, limits } = deps;
 
   router.on("POST", `${base}/agent-runs`, authenticate, deps.idempotent, async (ctx) => {
-    const body = await parseJson(ctx, CreateRunRequest, limits.maxBodyBytes);
+    const body = await parseJson(ctx, CreateRunRequest, limits);
     return json(202, await runs.create(workspaceOf(ctx), body));
   });
 
@@ -28,20 +28,20 @@ export function runRoutes(router: Router, base: string, authenticate: Middleware
   });
 
   router.on("POST", `${base}/agent-runs/:runId/tool-results`, authenticate, async (ctx) => {
-    const body = await parseJson(ctx, ToolResultRequest, limits.maxBodyBytes);
+    const body = await parseJson(ctx, ToolResultRequest, limits);
     const outcome = body.error !== undefined ? { error: body.error } : { result: body.result ?? "" };
     const status = await runs.submitToolResult(workspaceOf(ctx), ctx.params.runId!, body.toolUseId, outcome);
     return json(200, { ok: true, ...(status === "ignored" ? { ignored: true } : {}) });
   });
 
   router.on("POST", `${base}/agent-runs/:runId/continue`, authenticate, async (ctx) => {
-    const body = await parseJson(ctx, ContinueRunRequest, limits.maxBodyBytes);
+    const body = await parseJson(ctx, ContinueRunRequest, limits);
     await runs.continue(workspaceOf(ctx), ctx.params.runId!, body.approvals);
     return json(200, { ok: true });
   });
 
   router.on("POST", `${base}/agent-runs/:runId/cancel`, authenticate, async (ctx) => {
-    const body = await parseJson(ctx, CancelRunRequest, limits.maxBodyBytes, { optional: true });
+    const body = await parseJson(ctx, CancelRunRequest, limits, { optional: true });
     await runs.cancel(workspaceOf(ctx), ctx.params.runId!, body.reason);
     return json(200, { ok: true });
   });

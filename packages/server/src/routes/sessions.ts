@@ -9,7 +9,7 @@ export function sessionRoutes(router: Router, base: string, authenticate: Middle
   const { sessions, runs, limits } = deps;
 
   router.on("POST", `${base}/agent-sessions`, authenticate, deps.idempotent, async (ctx) => {
-    const body = await parseJson(ctx, CreateSessionRequest, limits.maxBodyBytes);
+    const body = await parseJson(ctx, CreateSessionRequest, limits);
     return json(201, await sessions.create(workspaceOf(ctx), body));
   });
 
@@ -24,7 +24,7 @@ export function sessionRoutes(router: Router, base: string, authenticate: Middle
 
   router.on("POST", `${base}/agent-sessions/:sessionId/messages`, authenticate, deps.idempotent, async (ctx) => {
     const workspace = workspaceOf(ctx);
-    const body = await parseJson(ctx, SessionMessageRequest, limits.maxBodyBytes);
+    const body = await parseJson(ctx, SessionMessageRequest, limits);
     const session = await sessions.get(workspace, ctx.params.sessionId!);
     if (session.status === "ended") throw new AgentdError("session_ended", `session ${session.id} has ended; create a new session`);
     return json(202, await runs.createInSession(workspace, session, body));

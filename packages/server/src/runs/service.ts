@@ -24,10 +24,14 @@ import { awaitsApproval, awaitsLocalResult } from "../engine/active-run.js";
 import type { AgentdConfig } from "../config/types.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { ServerTools } from "../tools/resolvers.js";
+import { redactAgentSpec } from "../tools/redaction.js";
 import type { SessionHandoff } from "../sessions/handoff.js";
 import { assertCompilable } from "../engine/schema-check.js";
+import type { Admission } from "./admission.js";
 
 export interface RunServiceDeps {
+  /** Caps on queued, running and paused runs (429 / 503 before anything is stored). */
+  admission: Admission;
   tools: ServerTools;
   handoff: SessionHandoff;
   store: Store;
@@ -46,9 +50,13 @@ export class RunService {
     const spec = this.resolveSpec(specInput);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
     const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {});
-    // In a cluster another worker may execute it: only the executor caches its log.
-    this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
-    await this.deps.log.flush();
+    const admitted = await this.deps.admission.admit(workspace.id);
+    try {
+      // In a cluster another worker may execute it: only the executor caches its log.
+      await this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
+    } finally {
+      admitted.stored();
+    }
     this.deps.engine.submit(record);
     return { runId: record.id, streamUrl: streamUrl(workspace, record.id) };
   }
@@ -59,20 +67,24 @@ export class RunService {
     const spec: AgentSpec = { ...base, ...(body.tools ? { tools: body.tools } : {}), ...(body.modelParams ? { modelParams: { ...base.modelParams, ...body.modelParams } } : {}) };
     if (body.tools) {
       assertUniqueToolNames(spec.tools ?? []);
-      this.deps.tools.validate(spec.tools ?? []);
+      // The message's tools are the request's own, whatever agent the session runs (issue #8).
+      this.deps.tools.validateRequestTools(body.tools);
+      this.deps.tools.validate(spec.tools ?? [], spec);
     }
     const metadata: Metadata = { ...session.metadata, ...body.metadata };
     const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id, body.dependencies ?? {});
     const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
+    const admitted = await this.deps.admission.admit(workspace.id);
     try {
       await this.deps.store.insertRun(record, { claimSession: session.id });
     } catch (error) {
       if (!(error instanceof AgentdError && error.code === "session_busy" && body.onBusy === "enqueue")) throw error;
       // Queued: it waits in the store, unclaimed, until the session hands over to it.
-      this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
-      await this.deps.log.flush();
+      await this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
       await this.deps.handoff.next(workspace.id, session.id);
       return created;
+    } finally {
+      admitted.stored();
     }
     if (!this.deps.engine.clustered) this.deps.log.tails.track(record.id, workspace.id);
     this.deps.engine.submit(record);
@@ -82,8 +94,10 @@ export class RunService {
   /** Resolves agent and model now, so a bad spec is a 400 before anything runs. */
   resolveSpec(input: Omit<AgentSpec, never>): AgentSpec {
     assertUniqueToolNames(input.tools ?? []);
+    // The request's own tools, before the merge with a named agent's (whose tools may read secrets): issue #8.
+    this.deps.tools.validateRequestTools(input.tools ?? []);
     const spec = resolveAgentSpec(input, this.deps.config.agents ?? {});
-    this.deps.tools.validate(spec.tools ?? []);
+    this.deps.tools.validate(spec.tools ?? [], spec);
     if (spec.outputSchema) {
       try {
         assertCompilable(spec.outputSchema);
@@ -197,7 +211,8 @@ export function toSnapshot(workspace: WorkspaceRecord, run: RunRecord): RunSnaps
     agentId: run.agentId,
     sessionId: run.sessionId,
     modelId: run.modelId,
-    agentSpec: run.agentSpec,
+    // Header values and URL credentials of HTTP tools read [redacted] (issue #8).
+    agentSpec: redactAgentSpec(run.agentSpec),
     metadata: run.metadata,
     text: run.text,
     subtype: run.subtype,

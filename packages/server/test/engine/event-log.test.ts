@@ -43,7 +43,8 @@ describe("EventLog after a failed or refused commit", () => {
     expect(commits).toHaveLength(1);
     log.append("run_a", event(2)); // queued behind it
     log.append("run_b", event(1)); // another run, not in the failed batch
-    fail(new AgentdError("conflict", "an event of this batch is already stored (runs run_a, run_other)"));
+    // An outage: every run of the batch fails (no per-run retry against a store that is away).
+    fail(new AgentdError("unavailable", "the database is unavailable: ECONNRESET"));
     const error = await first.then(
       () => undefined,
       (reason: unknown) => reason,
