@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   unknown_tool_use: 404,
   method_not_allowed: 405,
+  /** The request was not received in time (node's request timeout). */
+  request_timeout: 408,
   run_terminal: 409,
   session_busy: 409,
   session_ended: 409,
@@ -22,9 +24,12 @@ export const ERROR_STATUS = {
   idempotency_in_progress: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** An `Expect` header other than 100-continue. */
+  expectation_failed: 417,
   /** This Idempotency-Key was used with another request (method, path or body): a new request needs a new key. */
   idempotency_key_reused: 422,
   rate_limited: 429,
+  headers_too_large: 431,
   internal: 500,
   not_implemented: 501,
   unavailable: 503,

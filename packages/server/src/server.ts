@@ -9,6 +9,7 @@ import { RunEngine } from "./engine/engine.js";
 import { EventLog } from "./events/log.js";
 import { auth } from "./http/auth.js";
 import type { Context, Reply } from "./http/context.js";
+import { answerClientErrors } from "./http/client-error.js";
 import { errorResponse } from "./http/error-handler.js";
 import { idempotency } from "./http/idempotency.js";
 import { Router } from "./http/router.js";
@@ -131,7 +132,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     maxRunAttempts: numberFromEnv("AGENTD_MAX_RUN_ATTEMPTS", env.AGENTD_MAX_RUN_ATTEMPTS) ?? config.maxRunAttempts ?? 5,
   });
   const limits = config.limits ?? {};
-  const admission = new Admission(store, () => engine.heldRuns + (engine.clustered ? queue.depth : 0), {
+  const admission = new Admission(store, () => engine.activeRuns + (engine.clustered ? queue.depth : 0), {
     maxActiveRunsPerWorkspace: limits.maxActiveRunsPerWorkspace ?? DEFAULT_ADMISSION_LIMITS.maxActiveRunsPerWorkspace,
     maxPausedRunsPerWorkspace: limits.maxPausedRunsPerWorkspace ?? DEFAULT_ADMISSION_LIMITS.maxPausedRunsPerWorkspace,
     maxQueuedRuns: limits.maxQueuedRuns ?? DEFAULT_ADMISSION_LIMITS.maxQueuedRuns,
@@ -203,6 +204,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       const backlog = listenOptions.backlog ?? 4096;
       if (!Number.isInteger(backlog) || backlog < 1) throw new TypeError(`backlog must be a positive integer (got ${backlog})`);
       http = createHttpServer({ keepAliveTimeout: 65_000 }, handler);
+      answerClientErrors(http);
       await new Promise<void>((resolve, reject) => {
         http!.once("error", reject);
         http!.listen({ port, host, backlog }, () => resolve());

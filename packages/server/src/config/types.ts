@@ -97,9 +97,9 @@ export interface LimitsConfig {
   /** Paused runs (waiting for a tool result or an approval) of one workspace; past it, new runs get 429. @default 10000 */
   maxPausedRunsPerWorkspace?: number;
   /**
-   * Runs this process holds in memory (embedded: every unfinished run; in a
-   * cluster: those it executes, plus the shared queue's depth); past it,
-   * new runs get 503 with Retry-After. @default 10000
+   * Runs queued or running in this process (in a cluster: those it holds,
+   * plus the shared queue's depth), paused ones not counted; past it, new
+   * runs get 503 with Retry-After. @default 10000
    */
   maxQueuedRuns?: number;
   /** Nesting depth of a JSON body (arrays and objects, the body counting as 1). @default 64 */

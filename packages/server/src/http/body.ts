@@ -41,7 +41,10 @@ function readOnce(ctx: Context, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     ctx.req.on("end", () => resolve(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8")));
-    ctx.req.on("error", reject);
+    // The client went away mid-body (node says "aborted"): its own 400, nothing for the error log.
+    ctx.req.on("error", (error) =>
+      reject(new AgentdError("invalid_request", "the request body was not received whole: the connection closed", { cause: error })),
+    );
   });
 }
 

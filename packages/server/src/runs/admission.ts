@@ -6,7 +6,7 @@ export interface AdmissionLimits {
   maxActiveRunsPerWorkspace: number;
   /** Paused runs of one workspace (they hold no execution slot, but a row and a deadline each). */
   maxPausedRunsPerWorkspace: number;
-  /** Runs this process holds (see LimitsConfig.maxQueuedRuns). */
+  /** Runs queued or running in this process, paused ones not counted (see LimitsConfig.maxQueuedRuns). */
   maxQueuedRuns: number;
 }
 
@@ -32,7 +32,7 @@ interface Counts {
 /**
  * Whether a new run may start (issue #8): a workspace may have at most so
  * many queued + running runs (429 rate_limited) and so many paused ones
- * (429), and the process holds at most so many runs (503); each answer
+ * (429), and the process runs or queues at most so many (503); each answer
  * carries Retry-After, so no burst from one key turns into an unbounded
  * queue. Counts come from the store, so they hold across workers: read at
  * most once a second per workspace while far from a cap, at every
@@ -48,7 +48,7 @@ export class Admission {
 
   constructor(
     private readonly store: Store,
-    /** How many runs this process holds now. */
+    /** How many runs are queued or running in this process now (paused ones not counted). */
     private readonly held: () => number,
     private readonly limits: AdmissionLimits,
   ) {}
@@ -56,12 +56,6 @@ export class Admission {
   /** Admits one run of the workspace or throws; call `stored()` once its row is committed (or its insert failed). */
   async admit(workspaceId: string): Promise<{ stored: () => void }> {
     const { maxQueuedRuns, maxActiveRunsPerWorkspace: maxActive, maxPausedRunsPerWorkspace: maxPaused } = this.limits;
-    if (this.held() + this.admitting >= maxQueuedRuns) {
-      throw new AgentdError("unavailable", `agentd is at capacity (${maxQueuedRuns} runs held by this process); retry shortly`, {
-        retryAfterSeconds: 2,
-        hint: "The limit is limits.maxQueuedRuns in the server config.",
-      });
-    }
     let counts = this.counts.get(workspaceId);
     if (counts === undefined || Date.now() - counts.readAt > FRESH_MS || counts.active + counts.since >= maxActive * NEAR || counts.paused >= maxPaused * NEAR) {
       counts = await this.read(workspaceId);
@@ -78,8 +72,13 @@ export class Admission {
         hint: "Paused runs wait for a tool result or an approval. The limit is limits.maxPausedRunsPerWorkspace in the server config.",
       });
     }
-    // Checked again: other admissions of this workspace may have gone first while this one read.
-    if (this.held() + this.admitting >= maxQueuedRuns) return this.admit(workspaceId);
+    // After the workspace's own caps, so that one workspace filling the process meets its 429 first.
+    if (this.held() + this.admitting >= maxQueuedRuns) {
+      throw new AgentdError("unavailable", `agentd is at capacity (${maxQueuedRuns} runs queued or running in this process); retry shortly`, {
+        retryAfterSeconds: 2,
+        hint: "The limit is limits.maxQueuedRuns in the server config.",
+      });
+    }
     counts.since++;
     this.admitting++;
     this.unstored.set(workspaceId, (this.unstored.get(workspaceId) ?? 0) + 1);

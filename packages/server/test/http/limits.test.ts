@@ -72,6 +72,32 @@ describe("caps on runs", () => {
     expect(refused.headers.get("retry-after")).not.toBeNull();
   });
 
+  it("one workspace's paused runs do not take the process: it meets its own 429, another workspace still runs", async () => {
+    const model = scriptedModel({ toolCalls: [{ name: "ask" }] });
+    t = await startTestServer({
+      models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
+      config: { limits: { maxPausedRunsPerWorkspace: 5, maxQueuedRuns: 5 } },
+    });
+    const paused = { ...run, tools: [{ kind: "local", name: "ask" }] };
+    for (let i = 0; i < 5; i++) {
+      const created = await t.request("POST", "/agent-runs", paused);
+      expect(created.status).toBe(202);
+      await eventually(async () => ((await t!.request("GET", `/agent-runs/${created.body.runId}`)).body.status === "paused" ? true : undefined));
+    }
+    const refused = await eventually(async () => {
+      const answer = await t!.request("POST", "/agent-runs", paused);
+      return answer.status === 429 ? answer : undefined;
+    });
+    expect(refused.body.code).toBe("rate_limited");
+    const { key } = await createApiKey(t.server.store, { workspace: "other" });
+    const other = await fetch(`${t.url}/api/v1/workspaces/other/agent-runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(paused),
+    });
+    expect(other.status).toBe(202);
+  });
+
   it("the process holds at most maxQueuedRuns: past it, 503 with Retry-After, and the server keeps serving", async () => {
     t = await startTestServer({ models: hanging(), config: { limits: { maxQueuedRuns: 10 } } });
     const answers = await Promise.all(Array.from({ length: 25 }, () => t!.request("POST", "/agent-runs", run)));
@@ -136,6 +162,32 @@ describe("deep and oversized input", () => {
       socket.on("error", reject);
     });
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+
+  it("requests node's parser refuses get the documented error body", async () => {
+    t = await startTestServer();
+    const { port } = new URL(t.url);
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1", () => socket.write(text));
+        let answer = "";
+        socket.on("data", (chunk) => (answer += chunk.toString()));
+        socket.on("close", () => resolve(answer));
+        socket.on("error", reject);
+      });
+    const cases: Array<[string, number, string]> = [
+      ["FUZZ /healthz HTTP/1.1\r\nHost: a\r\n\r\n", 400, "invalid_request"],
+      ["GET /healthz HTTP/1.1\r\nHost: a\r\nX: a\r\n  folded\r\n\r\n", 400, "invalid_request"],
+      [`GET /healthz HTTP/1.1\r\nHost: a\r\nX: ${"h".repeat(20_000)}\r\n\r\n`, 431, "headers_too_large"],
+      ["GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\nExpect: fuzz\r\n\r\n", 417, "expectation_failed"],
+    ];
+    for (const [request, status, code] of cases) {
+      const answer = await raw(request);
+      expect(answer.startsWith(`HTTP/1.1 ${status} `), answer.slice(0, 80)).toBe(true);
+      const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4).replace(/\r\n0\r\n\r\n$/, "").replace(/^[0-9a-f]+\r\n/, ""));
+      expect(body).toMatchObject({ code, message: expect.any(String), requestId: expect.any(String) });
+    }
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
   });
 
