@@ -18,6 +18,13 @@ const errors = (...statuses: number[]) =>
 const workspaceParam = { name: "workspace", in: "path", required: true, schema: { type: "string" } };
 const runParam = { name: "runId", in: "path", required: true, schema: { type: "string" } };
 const sessionParam = { name: "sessionId", in: "path", required: true, schema: { type: "string" } };
+const idempotencyKeyParam = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "A retry with the same key and body gets the first answer and starts nothing new (24 h)",
+  schema: { type: "string", minLength: 1, maxLength: 255 },
+};
 
 /**
  * Written out rather than generated: ListRunsQuery parses strings from the
@@ -52,7 +59,8 @@ export function openApiDocument(): JsonObject {
     },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
-      "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "OK" } } } },
+      "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "OK", ...json(OkResponse) } } } },
+      "/openapi.json": { get: { summary: "This document", security: [], responses: { "200": { description: "The OpenAPI 3.1 document", content: { "application/json": { schema: { type: "object" } } } } } } },
       [`${ws}/models`]: {
         get: { summary: "List runnable models", parameters: [workspaceParam], responses: { "200": { description: "Catalog", ...json(ModelCatalog) }, ...errors(401, 404) } },
       },
@@ -64,7 +72,7 @@ export function openApiDocument(): JsonObject {
         },
         post: {
           summary: "Start a run",
-          parameters: [workspaceParam],
+          parameters: [workspaceParam, idempotencyKeyParam],
           requestBody: { required: true, ...json(CreateRunRequest) },
           responses: { "202": { description: "Accepted", ...json(CreateRunResponse) }, ...errors(400, 401, 404, 413) },
         },
@@ -114,7 +122,7 @@ export function openApiDocument(): JsonObject {
       [`${ws}/agent-sessions`]: {
         post: {
           summary: "Create a session",
-          parameters: [workspaceParam],
+          parameters: [workspaceParam, idempotencyKeyParam],
           requestBody: { required: true, ...json(CreateSessionRequest) },
           responses: { "201": { description: "Created", ...json(CreateSessionResponse) }, ...errors(400, 401, 404) },
         },
@@ -126,7 +134,7 @@ export function openApiDocument(): JsonObject {
       [`${ws}/agent-sessions/{sessionId}/messages`]: {
         post: {
           summary: "Send a message: starts a run on the session's history",
-          parameters: [workspaceParam, sessionParam],
+          parameters: [workspaceParam, sessionParam, idempotencyKeyParam],
           requestBody: { required: true, ...json(SessionMessageRequest) },
           responses: { "202": { description: "Accepted", ...json(CreateRunResponse) }, ...errors(400, 401, 404, 409) },
         },
