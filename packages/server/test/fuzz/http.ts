@@ -149,7 +149,11 @@ export function sender(origin: URL, options: { concurrency: number; timeoutMs: n
       }, raw.expectResponse ? options.timeoutMs : 1_000);
       socket.on("connect", () => {
         try {
-          socket.end(raw.bytes());
+          // Half-closed only after the server has had time to begin: node aborts a
+          // request whose client sends FIN before its response starts (an event
+          // stream with nothing to replay holds its headers for 20 ms).
+          socket.write(raw.bytes());
+          setTimeout(() => socket.end(), 200).unref();
         } catch (error) {
           finish({ ok: false, error: `client refused: the request does not render: ${(error as Error).message}` });
         }
