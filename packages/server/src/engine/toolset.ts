@@ -10,7 +10,7 @@ export interface ToolResolvers {
    * the ref is the operator's or the request's (tools/provenance.ts);
    * undefined when the caller does not know it.
    */
-  resolve(ref: Exclude<ToolRef, { kind: "local" }>, owner?: ToolOwner): Promise<ServerTool>;
+  resolve(ref: Exclude<ToolRef, { kind: "local" }>, owner: ToolOwner): Promise<ServerTool>;
 }
 
 export interface ToolEntry {
@@ -33,7 +33,7 @@ export class ToolSet {
    * `owner` is the run's spec (its `agentId`): pass it, so that only the
    * named agent's own config tools count as the operator's (issue #8).
    */
-  static async resolve(refs: ToolRef[], resolvers: ToolResolvers, owner?: ToolOwner): Promise<ToolSet> {
+  static async resolve(refs: ToolRef[], resolvers: ToolResolvers, owner: ToolOwner): Promise<ToolSet> {
     const entries = new Map<string, ToolEntry>();
     for (const ref of refs) {
       if (ref.kind === "local") {

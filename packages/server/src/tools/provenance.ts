@@ -31,19 +31,10 @@ export interface ToolOwner {
  * agent does not already offer), and a run whose operator tool was edited in
  * the config since it was stored fails closed: its old ref is now treated as
  * request-defined.
- *
- * `owner` undefined means the caller does not know the run's agent: then any
- * config agent with that exact tool counts. That is no wider in effect, since
- * any caller may run that agent with a prompt of their choosing.
  */
-export function toolOrigin(ref: ToolRef, owner: ToolOwner | undefined, agents: Record<string, AgentDefinition>): ToolOrigin {
-  const candidates =
-    owner === undefined
-      ? Object.values(agents)
-      : owner.agentId !== undefined && owner.agentId !== null && Object.hasOwn(agents, owner.agentId)
-        ? [agents[owner.agentId]!]
-        : [];
-  const operator = candidates.some((agent) => (agent.tools ?? []).some((tool) => tool.name === ref.name && sameJson(tool, ref)));
+export function toolOrigin(ref: ToolRef, owner: ToolOwner, agents: Record<string, AgentDefinition>): ToolOrigin {
+  const agent = owner.agentId !== undefined && owner.agentId !== null && Object.hasOwn(agents, owner.agentId) ? agents[owner.agentId] : undefined;
+  const operator = (agent?.tools ?? []).some((tool) => tool.name === ref.name && sameJson(tool, ref));
   return operator ? "operator" : "request";
 }
 

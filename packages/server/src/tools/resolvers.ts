@@ -36,7 +36,7 @@ export interface ServerTools extends ToolResolvers {
    * naming the tool beats a failed run later. `owner` is the spec's agent,
    * which decides which refs are the operator's (tools/provenance.ts).
    */
-  validate(tools: ToolRef[], owner?: ToolOwner): void;
+  validate(tools: ToolRef[], owner: ToolOwner): void;
   close(): Promise<void>;
 }
 
@@ -58,7 +58,7 @@ export async function createServerTools(config: AgentdConfig, env: Record<string
   const allow = parseAllowlist([...(config.httpTools?.allow ?? []), ...allowlistFromEnv(env[HTTP_ALLOW_ENV]).entries]);
   const requestAllow = parseRequestAllowlist([...(config.httpTools?.requestAllow ?? []), ...requestAllowlistFromEnv(env[HTTP_REQUEST_ALLOW_ENV]).entries]);
   const agents = config.agents ?? {};
-  const httpOptions = (ref: ToolRef, owner: ToolOwner | undefined) =>
+  const httpOptions = (ref: ToolRef, owner: ToolOwner) =>
     toolOrigin(ref, owner, agents) === "operator" ? { allow, env } : { allow, env, requestAllow };
 
   /** The 400s of a request-defined ref: a secret reference, a URL that is not http(s) or whose host is a placeholder. */
@@ -128,7 +128,7 @@ export async function createServerTools(config: AgentdConfig, env: Record<string
         }
       }
     },
-    async resolve(ref: ServerToolRef, owner?: ToolOwner) {
+    async resolve(ref: ServerToolRef, owner: ToolOwner) {
       if (ref.kind === "code") {
         let tool = codeTools.get(ref.name);
         if (!tool) {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { postgresEnv } from "../pg-env.js";
 import { MemoryEventBus } from "../../src/bus/memory.js";
 import { AgentdError } from "../../src/errors.js";
 import { EventLog } from "../../src/events/log.js";
@@ -16,20 +16,7 @@ import { makeRun } from "../store/contract/contract-fixtures.js";
  * faulty run fails, with 400 when its own data is at fault.
  */
 
-const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const pgReachable = await new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 })
-  .connect()
-  .then((client) => client.end().then(() => true))
-  .catch(() => false);
-if (!pgReachable) console.warn(`PostgreSQL cases of the commit isolation test SKIPPED: no PostgreSQL at ${databaseUrl}.`);
-const schema = `agentd_test_${randomBytes(5).toString("hex")}`;
-afterAll(async () => {
-  if (!pgReachable) return;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+const { databaseUrl, reachable: pgReachable, schema } = await postgresEnv("PostgreSQL cases of the commit isolation test");
 
 /** An object nested `depth` levels: JSON.stringify overflows the stack on it, as on the poison bodies the attack sent. */
 function deep(depth: number): Record<string, unknown> {

@@ -23,6 +23,21 @@ const hanging = () => {
   return { catalog: () => registryOf(model).catalog(), resolve: () => model };
 };
 const run = { systemPrompt: "You are a test agent.", prompt: "hi" };
+/** A model that calls the local tool `ask`: every run of `paused` pauses. */
+const asking = () => {
+  const model = scriptedModel({ toolCalls: [{ name: "ask" }] });
+  return { catalog: () => registryOf(model).catalog(), resolve: () => model };
+};
+const paused = { ...run, tools: [{ kind: "local", name: "ask" }] };
+
+/** Creates `count` runs of `paused`, one at a time, each waited for until it is paused. */
+async function pauseRuns(server: TestServer, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const created = await server.request("POST", "/agent-runs", paused);
+    expect(created.status).toBe(202);
+    await eventually(async () => ((await server.request("GET", `/agent-runs/${created.body.runId}`)).body.status === "paused" ? true : undefined));
+  }
+}
 
 describe("caps on runs", () => {
   it("a workspace's queued + running runs are capped: 429 rate_limited with Retry-After; another workspace is not affected", async () => {
@@ -52,17 +67,11 @@ describe("caps on runs", () => {
   });
 
   it("paused runs are capped separately: they do not count as active, and past their own cap new runs get 429", async () => {
-    const model = scriptedModel({ toolCalls: [{ name: "ask" }] });
     t = await startTestServer({
-      models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
+      models: asking(),
       config: { limits: { maxActiveRunsPerWorkspace: 3, maxPausedRunsPerWorkspace: 5 } },
     });
-    const paused = { ...run, tools: [{ kind: "local", name: "ask" }] };
-    for (let i = 0; i < 5; i++) {
-      const created = await t.request("POST", "/agent-runs", paused);
-      expect(created.status).toBe(202);
-      await eventually(async () => ((await t!.request("GET", `/agent-runs/${created.body.runId}`)).body.status === "paused" ? true : undefined));
-    }
+    await pauseRuns(t, 5);
     // Five paused runs, over the active cap of 3: they hold no slot. But the paused cap is reached.
     const refused = await eventually(async () => {
       const answer = await t!.request("POST", "/agent-runs", paused);
@@ -73,17 +82,11 @@ describe("caps on runs", () => {
   });
 
   it("one workspace's paused runs do not take the process: it meets its own 429, another workspace still runs", async () => {
-    const model = scriptedModel({ toolCalls: [{ name: "ask" }] });
     t = await startTestServer({
-      models: { catalog: () => registryOf(model).catalog(), resolve: () => model },
+      models: asking(),
       config: { limits: { maxPausedRunsPerWorkspace: 5, maxQueuedRuns: 5 } },
     });
-    const paused = { ...run, tools: [{ kind: "local", name: "ask" }] };
-    for (let i = 0; i < 5; i++) {
-      const created = await t.request("POST", "/agent-runs", paused);
-      expect(created.status).toBe(202);
-      await eventually(async () => ((await t!.request("GET", `/agent-runs/${created.body.runId}`)).body.status === "paused" ? true : undefined));
-    }
+    await pauseRuns(t, 5);
     const refused = await eventually(async () => {
       const answer = await t!.request("POST", "/agent-runs", paused);
       return answer.status === 429 ? answer : undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { postgresEnv } from "../pg-env.js";
 import { createApiKey, createLogger, createServer, openStore, type Store } from "@agentd/server";
 
 /*
@@ -11,20 +11,7 @@ import { createApiKey, createLogger, createServer, openStore, type Store } from 
  * innocent workspace, a 4xx for every poison body, on SQLite and PostgreSQL.
  */
 
-const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const pgReachable = await new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 })
-  .connect()
-  .then((client) => client.end().then(() => true))
-  .catch(() => false);
-if (!pgReachable) console.warn(`PostgreSQL case of the poison-body test SKIPPED: no PostgreSQL at ${databaseUrl}.`);
-const schema = `agentd_test_${randomBytes(5).toString("hex")}`;
-afterAll(async () => {
-  if (!pgReachable) return;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-});
+const { databaseUrl, reachable: pgReachable, schema } = await postgresEnv("PostgreSQL case of the poison-body test");
 
 const nested = (depth: number, inner = "{}") => `${'{"a":'.repeat(depth)}${inner}${"}".repeat(depth)}`;
 
