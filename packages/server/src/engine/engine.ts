@@ -12,7 +12,7 @@ import type { Logger } from "../logger.js";
 import { costUsd } from "../models/cost.js";
 import { ModelError, type ModelRegistry } from "../models/types.js";
 import type { RunQueue } from "../queue/types.js";
-import type { RunPatch, RunRecord, Store } from "../store/types.js";
+import type { PendingToolCall, RunPatch, RunRecord, Store } from "../store/types.js";
 import { ActiveRun, awaitsApproval, awaitsLocalResult, isAnswered } from "./active-run.js";
 import { armDeadlines, approvalTimeoutMs } from "./deadlines.js";
 import { checkOutput, repairPrompt } from "./output.js";
@@ -189,6 +189,8 @@ export class RunEngine {
     const run = this.liveRun(record, { ignoreCancelled: true });
     if (!run) return "ignored";
     const call = run.pending.find((pending) => pending.toolUseId === toolUseId);
+    // The same answer again (a retry after a lost reply, or a 503 for a commit that did land): already taken.
+    if (call && isAnswered(call) && sameAnswer(call, outcome)) return "accepted";
     if (!call || !awaitsLocalResult(call)) {
       throw new AgentdError("unknown_tool_use", `no pending local tool call ${toolUseId} in run ${record.id}`, {
         hint: call
@@ -205,8 +207,13 @@ export class RunEngine {
     });
     if (!run.pending.some(awaitsLocalResult)) run.record.checkpoint.pendingDeadline = null;
     this.commitInput(run);
-    await this.options.log.flush(run.id);
-    this.settled(run);
+    // Settled even when the commit failed: a run lost with it is closing and stays put; one the
+    // store did take (a lost reply) must not wait for an execution nobody starts.
+    try {
+      await this.options.log.flush(run.id);
+    } finally {
+      this.settled(run);
+    }
     return "accepted";
   }
 
@@ -228,8 +235,11 @@ export class RunEngine {
     run.tools ??= await ToolSet.resolve(run.spec.tools ?? [], this.options.tools, run.spec);
     for (const decision of decisions) this.decide(run, decision);
     this.commitInput(run);
-    await this.options.log.flush(run.id);
-    this.settled(run);
+    try {
+      await this.options.log.flush(run.id);
+    } finally {
+      this.settled(run);
+    }
   }
 
   /**
@@ -737,6 +747,11 @@ export class RunEngine {
 }
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(["completed", "failed", "cancelled"]);
+
+/** Whether a tool-result POST repeats the answer the call already has. */
+function sameAnswer(call: PendingToolCall, outcome: { result?: string; error?: string }): boolean {
+  return outcome.error !== undefined ? call.error === outcome.error : call.error === undefined && call.result === (outcome.result ?? "");
+}
 const RUN_ENDED = new Error("the run ended");
 
 /** The turns a successful session run adds to the session's history. */

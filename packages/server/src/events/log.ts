@@ -30,10 +30,10 @@ export class EventLog {
   private events: StoredEvent[] = [];
   private runs = new Map<string, RunPatch>();
   private sessions = new Map<string, SessionPatch>();
-  private scheduled: Promise<BatchOutcome> | undefined;
+  private scheduled: Batch | undefined;
   /** The commit before `scheduled` (what it waits for), or undefined. */
-  private previous: Promise<BatchOutcome> | undefined;
-  private inFlight: Promise<BatchOutcome> = Promise.resolve(NO_FAILURES);
+  private previous: Batch | undefined;
+  private inFlight: Batch = new Batch(Promise.resolve(NO_FAILURES));
 
   /** The committed tails of this process's runs (events/tail-cache.ts). */
   readonly tails = new TailCache();
@@ -115,21 +115,30 @@ export class EventLog {
 
   /**
    * Resolves once everything queued so far is committed. With `runId`, it
-   * rejects only when that run's writes failed; without, when any write of
-   * the pending commits failed.
+   * rejects only when that run's writes failed, or are being dropped (the
+   * run is revoked); without, when any write of the pending commits failed.
+   * Only commits not yet settled count: an older failure was told to the
+   * flushes of its own time, and the run may have been claimed again since
+   * (a request answered 503 for writes that did commit left a run hanging).
    */
   flush(runId?: string): Promise<void> {
-    const pending = this.scheduled ?? this.inFlight;
-    // A run's writes may sit in the commit in flight as well as in the next one.
-    const previous = this.scheduled && runId !== undefined ? this.previous : undefined;
+    const batches: Batch[] = [];
+    if (this.scheduled !== undefined) {
+      batches.push(this.scheduled);
+      // A run's writes may sit in the commit in flight as well as in the next one.
+      if (runId !== undefined && this.previous !== undefined && !this.previous.settled) batches.push(this.previous);
+    } else if (!this.inFlight.settled) batches.push(this.inFlight);
     const check = (outcome: BatchOutcome): void => {
       const error = runId === undefined ? outcome.failed.values().next().value : outcome.failed.get(runId);
       if (error !== undefined) throw error;
     };
-    if (previous === undefined) return pending.then(check);
-    return Promise.all([previous, pending]).then(([before, now]) => {
-      check(before);
-      check(now);
+    const revoked = (): void => {
+      if (runId !== undefined && this.revoked.has(runId)) throw new AgentdError("unavailable", "agentd could not store this change; retry");
+    };
+    if (batches.length === 0) return new Promise((resolve) => resolve(revoked()));
+    return Promise.all(batches.map((batch) => batch.done)).then((outcomes) => {
+      for (const outcome of outcomes) check(outcome);
+      revoked();
     });
   }
 
@@ -143,10 +152,11 @@ export class EventLog {
     const previous = this.inFlight;
     this.previous = previous;
     // Never rejects: failures are outcomes, which flush() turns into each caller's own error.
-    this.scheduled = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => previous)
-      .then(() => this.commitPending());
-    this.inFlight = this.scheduled;
+    const batch = new Batch(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => previous.done).then(() => this.commitPending()),
+    );
+    this.scheduled = batch;
+    this.inFlight = batch;
   }
 
   private async commitPending(): Promise<BatchOutcome> {
@@ -216,6 +226,18 @@ export class EventLog {
     const failed = new Map<string, AgentdError>([...runIds].map((runId) => [runId, reason]));
     if (batch.sessions.length > 0) failed.set(SESSIONS, reason);
     return { failed };
+  }
+}
+
+/** One group commit: its outcome, and whether it is known yet. */
+class Batch {
+  settled = false;
+  readonly done: Promise<BatchOutcome>;
+  constructor(outcome: Promise<BatchOutcome>) {
+    this.done = outcome.then((value) => {
+      this.settled = true;
+      return value;
+    });
   }
 }
 

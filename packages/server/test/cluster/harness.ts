@@ -358,6 +358,8 @@ export interface Cluster {
   ): Promise<{ frames: Frame[]; worker: number; trouble: string[] }>;
   /** Recent output of every worker (or one), for failure messages. */
   output(index?: number): string;
+  /** The lines of every worker's recent output (its last 300) that contain `text`, each prefixed with its worker. */
+  grep(text: string): string[];
   /** Kills every worker, closes the providers, drops the database and the Redis keys. Idempotent, bounded. */
   stopAll(): Promise<void>;
 }
@@ -1092,6 +1094,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster | S
       createRun,
       follow,
       readLog,
+      grep(text) {
+        return slots.flatMap((slot) => slot.lines.filter((line) => line.includes(text)).map((line) => `w${slot.index}: ${line}`));
+      },
       output(index) {
         const shown = index === undefined ? slots : [slots[index]!];
         return shown

@@ -172,6 +172,7 @@ export class ToolWorkload {
               .filter((call) => call.tag === run.tag)
               .map((call) => `w${call.worker}:${call.answer ? "answer" : "tool call"}`);
             failures.push(`${run.tag}: model calls ${made.join(", ") || "none"}; tool-result POSTs ${JSON.stringify(run.toolPosts)}`);
+            failures.push(`${run.tag}: worker log lines of the run: ${JSON.stringify(this.cluster.grep(run.runId!))}`);
           }
           perRun.set(run, failures);
         }

@@ -93,4 +93,30 @@ describe("EventLog after a failed or refused commit", () => {
     expect(seqsOf(last, "run_a")).toEqual([5]);
     expect(last.fences).toEqual([{ runId: "run_a", workerId: "w1", epoch: 4 }]);
   });
+
+  it("a run claimed again after a failed batch: its next flush reports its new writes, not the old failure", async () => {
+    // Found by the PostgreSQL restart test: the batch of an answer committed, yet
+    // the answer's request got 503 from the failure of a batch seconds older, and
+    // the run, left waiting for an execution that never came, hung.
+    const { store, commits } = fakeStore([async () => Promise.reject(new AgentdError("unavailable", "the database is unavailable: connection lost"))]);
+    const log = new EventLog(store, new MemoryEventBus(), () => undefined);
+    log.fence("run_a", "w1", 2);
+    log.append("run_a", event(11));
+    await expect(log.flush("run_a")).rejects.toMatchObject({ code: "unavailable" });
+    await expect(log.flush()).resolves.toBeUndefined(); // nothing queued since
+
+    log.fence("run_a", "w1", 3); // claimed again, the store back
+    log.append("run_a", event(11));
+    await expect(log.flush("run_a")).resolves.toBeUndefined();
+    expect(seqsOf(commits.at(-1)!, "run_a")).toEqual([11]);
+  });
+
+  it("a flush of a run whose writes are being dropped (revoked, not claimed again) rejects", async () => {
+    const { store } = fakeStore([async () => Promise.reject(new AgentdError("unavailable", "the database is unavailable: ECONNRESET"))]);
+    const log = new EventLog(store, new MemoryEventBus(), () => undefined);
+    log.append("run_a", event(1));
+    await expect(log.flush("run_a")).rejects.toMatchObject({ code: "unavailable" });
+    log.append("run_a", event(2)); // dropped: this copy of the run is ahead of the store
+    await expect(log.flush("run_a")).rejects.toMatchObject({ code: "unavailable" });
+  });
 });

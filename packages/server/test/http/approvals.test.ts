@@ -107,6 +107,9 @@ describe("approvals and parallel client tools", () => {
         expect(model.calls).toHaveLength(1); // still waiting
         const duplicate = await t.request("POST", `/agent-runs/${run.runId}/tool-results`, { toolUseId: id, result: "dup" });
         expect(duplicate.status).toBe(404);
+        // The same answer again (an SDK's retry after a lost reply) is taken as already given: 200, not recorded twice.
+        const retried = await t.request("POST", `/agent-runs/${run.runId}/tool-results`, { toolUseId: id, result: `r${index}` });
+        expect(retried.status).toBe(200);
       }
     }
     const { frames } = await readStream(t.url + run.streamUrl, t.key);
