@@ -10,7 +10,17 @@ if (role === "provider") {
   const { startFakeProvider } = await import("../packages/server/dist/testing/index.js");
   const short = await startFakeProvider({ tokens: 20, record: false });
   const long = await startFakeProvider({ tokens: 200, record: false });
-  process.send({ ready: true, short: short.openaiBaseUrl, long: long.openaiBaseUrl, direct: `${short.openaiBaseUrl}/chat/completions` });
+  process.send({
+    ready: true,
+    // Chat Completions (openai, openai-compatible): `short` / `long` / `direct` as cluster.mjs reads them.
+    short: short.openaiBaseUrl,
+    long: long.openaiBaseUrl,
+    direct: `${short.openaiBaseUrl}/chat/completions`,
+    // Anthropic Messages: the same two servers, the other route.
+    anthropicShort: short.anthropicBaseUrl,
+    anthropicLong: long.anthropicBaseUrl,
+    anthropicDirect: `${short.anthropicBaseUrl}/messages`,
+  });
 } else if (role === "worker") {
   // One worker of a cluster on PostgreSQL + Redis (bench/cluster.mjs).
   const { createServer, createApiKey, createLogger } = await import("../packages/server/dist/index.js");
@@ -31,6 +41,8 @@ if (role === "provider") {
 } else if (role === "agentd") {
   const { createServer, createApiKey, createLogger, openStore } = await import("../packages/server/dist/index.js");
   const urls = JSON.parse(process.argv[3]);
+  // The provider path under test (bench/run.mjs): only its providers are configured.
+  const path = process.argv[4] ?? "openai-compatible";
   const dataDir = mkdtempSync(join(tmpdir(), "agentd-bench-"));
   const store = await openStore({ dataDir });
   const { key } = await createApiKey(store, { workspace: "bench" });
@@ -49,13 +61,7 @@ if (role === "provider") {
     store,
     env: {},
     logger: createLogger("error"),
-    config: {
-      providers: [
-        { name: "fake", type: "openai-compatible", baseUrl: urls.short, apiKey: "bench", models: [{ id: "fake-20" }] },
-        { name: "fake200", type: "openai-compatible", baseUrl: urls.long, apiKey: "bench", models: [{ id: "fake-200" }] },
-      ],
-      defaultModelId: "provider:fake:fake-20",
-    },
+    config: agentdConfig(path, urls),
   });
   const { url } = await server.listen(0);
   process.on("message", (message) => {
@@ -63,4 +69,19 @@ if (role === "provider") {
     if (message === "exit") server.close().finally(() => process.exit(0));
   });
   process.send({ ready: true, url, key, dataDir });
+}
+
+/** One path's providers: a 20-token and a 200-token model of the path's type; `mock` needs none (the built-in model). */
+function agentdConfig(path, urls) {
+  if (path === "mock") return { defaultModelId: "mock" };
+  const anthropic = path === "anthropic";
+  const [short, long] = anthropic ? [urls.anthropicShort, urls.anthropicLong] : [urls.short, urls.long];
+  if (!["openai", "anthropic", "openai-compatible"].includes(path)) throw new Error(`unknown provider path '${path}'`);
+  return {
+    providers: [
+      { name: "fake", type: path, baseUrl: short, apiKey: "bench", models: [{ id: "fake-20" }] },
+      { name: "fake200", type: path, baseUrl: long, apiKey: "bench", models: [{ id: "fake-200" }] },
+    ],
+    defaultModelId: "provider:fake:fake-20",
+  };
 }

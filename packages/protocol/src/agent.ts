@@ -17,12 +17,15 @@ export const Budgets = z.strictObject({
   maxDurationMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).optional(),
   /** Server tool calls of one turn that run at the same time. @default 8 */
   toolConcurrency: z.number().int().min(1).max(64).optional(),
+  /** Model calls the run may repeat after a retryable provider failure (429, 5xx, 529, a lost connection, a timeout), in all. @default 3 */
+  maxModelRetries: z.number().int().min(0).max(100).optional(),
 });
 export type Budgets = z.infer<typeof Budgets>;
 
 export const DEFAULT_MAX_TOOL_TURNS = 16;
 export const DEFAULT_LOOP_GUARD = 3;
 export const DEFAULT_TOOL_CONCURRENCY = 8;
+export const DEFAULT_MAX_MODEL_RETRIES = 3;
 
 /** How long a tool call waits for a human's decision, and what happens then. */
 export const ApprovalPolicy = z.strictObject({
@@ -54,6 +57,8 @@ export const AgentSpecFields = {
   agentId: z.string().regex(AGENT_ID_PATTERN, "agentId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$").optional(),
   systemPrompt: z.string().max(200_000).optional(),
   modelId: z.string().min(1).max(300).optional(),
+  /** Models tried in order when `modelId`'s retries are spent on retryable failures (or its provider's circuit is open). */
+  fallbackModelIds: z.array(z.string().min(1).max(300)).max(8).optional(),
   modelParams: ModelParams.optional(),
   tools: z.array(ToolRef).max(128).optional(),
   budgets: Budgets.optional(),

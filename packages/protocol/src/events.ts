@@ -40,6 +40,36 @@ export const AssistantMessageEvent = z.object({
   usage: Usage.optional(),
   /** Model step duration in milliseconds. */
   durationMs: z.number().optional(),
+  /** The model that answered: the run's `modelId`, or one of its `fallbackModelIds`. */
+  modelId: z.string().optional(),
+  /** Why the model stopped: `stop`, `tool-calls`, `length` (maxTokens reached), `content-filter`, `refusal`, `other`. */
+  stopReason: z.string().optional(),
+});
+
+/**
+ * A model call failed before any output, for a reason worth another try (a
+ * 429, 5xx or 529, a lost connection, a timeout): it is made again after
+ * `waitMs` (the provider's Retry-After, else a jittered backoff).
+ * `attempt` counts the run's retries (budgets.maxModelRetries).
+ */
+export const ModelRetryEvent = z.object({
+  ...base,
+  type: z.literal("model_retry"),
+  attempt: z.number().int(),
+  modelId: z.string(),
+  /** HTTP status of the failure, when there was one. */
+  status: z.number().int().optional(),
+  error: z.string(),
+  waitMs: z.number().int(),
+});
+
+/** `fromModelId` failed (its retries spent, or its provider's circuit open): the step goes on with `toModelId`. */
+export const ModelFallbackEvent = z.object({
+  ...base,
+  type: z.literal("model_fallback"),
+  fromModelId: z.string(),
+  toModelId: z.string(),
+  error: z.string(),
 });
 
 /** A server-side tool call (informational; clients do not act on it). */
@@ -177,6 +207,8 @@ export const RunEvent = z.discriminatedUnion("type", [
   ApprovalRequiredEvent,
   ApprovalDecidedEvent,
   LoopDetectedEvent,
+  ModelRetryEvent,
+  ModelFallbackEvent,
   RunResumedEvent,
   ResultEvent,
   CancelledEvent,

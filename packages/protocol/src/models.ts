@@ -4,6 +4,8 @@ export const ModelPricing = z.object({
   inputPer1MUsd: z.number().nullable(),
   outputPer1MUsd: z.number().nullable(),
   cacheReadPer1MUsd: z.number().nullable(),
+  /** Prompt-cache writes (Anthropic's cache_creation_input_tokens); absent when the provider has none. */
+  cacheWritePer1MUsd: z.number().nullable().optional(),
 });
 export type ModelPricing = z.infer<typeof ModelPricing>;
 

@@ -60,6 +60,16 @@ export function openApiDocument(): JsonObject {
     security: [{ bearer: [] }, { apiKey: [] }],
     paths: {
       "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "OK", ...json(OkResponse) } } } },
+      "/readyz": {
+        get: {
+          summary: "Readiness: the store answers (503 when not), and every provider's circuit breaker",
+          security: [],
+          responses: { "200": { description: "Ready", content: { "application/json": { schema: { type: "object" } } } }, "503": { description: "The store does not answer" } },
+        },
+      },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", security: [], responses: { "200": { description: "Text exposition format", content: { "text/plain": { schema: { type: "string" } } } } } },
+      },
       "/openapi.json": { get: { summary: "This document", security: [], responses: { "200": { description: "The OpenAPI 3.1 document", content: { "application/json": { schema: { type: "object" } } } } } } },
       [`${ws}/models`]: {
         get: { summary: "List runnable models", parameters: [workspaceParam], responses: { "200": { description: "Catalog", ...json(ModelCatalog) }, ...errors(401, 404) } },

@@ -5,6 +5,8 @@ export const Usage = z.object({
   inputTokens: z.number().int(),
   outputTokens: z.number().int(),
   totalTokens: z.number().int(),
+  /** Of inputTokens, those read from the provider's prompt cache (billed at the cache price). */
+  cachedInputTokens: z.number().int().optional(),
   costUsd: z.number().nullable(),
 });
 export type Usage = z.infer<typeof Usage>;

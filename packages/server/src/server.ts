@@ -15,6 +15,7 @@ import { idempotency } from "./http/idempotency.js";
 import { Router } from "./http/router.js";
 import { newId } from "./ids.js";
 import { createLogger, parseLogLevel, type Logger } from "./logger.js";
+import { Metrics } from "./metrics/metrics.js";
 import { createModelRegistry } from "./models/registry.js";
 import type { ModelRegistry } from "./models/types.js";
 import { MemoryRunQueue } from "./queue/memory.js";
@@ -110,6 +111,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ? new (await import("./queue/redis.js")).RedisRunQueue({ url: cluster.redisUrl, prefix: cluster.prefix, workerId: cluster.workerId, logger })
     : new MemoryRunQueue();
   const models = options.models ?? createModelRegistry(config, env);
+  const metrics = new Metrics(() => models.circuits?.() ?? []);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
   const tools = await createServerTools(config, env, logger);
   const handoff = new SessionHandoff(store, (record) => {
@@ -124,6 +126,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     log,
     queue,
     models,
+    observer: metrics,
     tools,
     logger,
     serverToolTimeoutMs: config.serverToolTimeoutMs ?? 300_000,
@@ -157,6 +160,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     },
     limits: { maxBodyBytes, maxJsonDepth: limits.maxJsonDepth ?? 64 },
     idempotent: idempotency(store, { maxBodyBytes }),
+    metrics,
+    storeReachable: async () => void (await store.getWorkspaceBySlug(" readyz")),
   };
   systemRoutes(router, base, authenticate, deps);
   runRoutes(router, base, authenticate, deps);

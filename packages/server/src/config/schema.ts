@@ -7,6 +7,19 @@ const ProviderModel = z.strictObject({
   label: z.string().optional(),
   contextWindowTokens: z.number().int().positive().optional(),
   pricing: ModelPricing.optional(),
+  api: z.enum(["chat-completions", "responses"]).optional(),
+});
+
+const milliseconds = z.number().int().min(1).max(24 * 3600 * 1000);
+const ProviderTimeouts = z.strictObject({
+  connectMs: milliseconds.optional(),
+  firstByteMs: milliseconds.optional(),
+  idleMs: milliseconds.optional(),
+  totalMs: milliseconds.optional(),
+});
+const CircuitBreaker = z.strictObject({
+  failureThreshold: z.number().int().min(1).max(10_000).optional(),
+  cooldownMs: milliseconds.optional(),
 });
 
 const Provider = z.strictObject({
@@ -18,6 +31,10 @@ const Provider = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   models: z.array(ProviderModel).optional(),
   defaultModel: z.string().optional(),
+  timeouts: ProviderTimeouts.optional(),
+  circuitBreaker: CircuitBreaker.optional(),
+  client: z.enum(["agentd", "ai-sdk"]).optional(),
+  structuredOutput: z.boolean().optional(),
 });
 
 /**

@@ -9,6 +9,8 @@ export interface ProviderModelConfig {
   label?: string;
   contextWindowTokens?: number;
   pricing?: ModelPricing;
+  /** `openai` providers: the API this model is called through. @default "chat-completions" (models only on the Responses API: "responses") */
+  api?: "chat-completions" | "responses";
 }
 
 /** One model provider. Several of one type may exist under different names. */
@@ -28,6 +30,22 @@ export interface ProviderConfig {
   models?: ProviderModelConfig[];
   /** Model used for `provider:<name>`; defaults to the first of `models`. */
   defaultModel?: string;
+  /** Limits of one call, in milliseconds (docs/configuration.md "Timeouts"). */
+  timeouts?: { connectMs?: number; firstByteMs?: number; idleMs?: number; totalMs?: number };
+  /**
+   * After `failureThreshold` consecutive failed calls (5xx, 529, connection
+   * errors, timeouts), calls fail at once for `cooldownMs`, then one trial
+   * call decides. @default { failureThreshold: 5, cooldownMs: 30_000 }
+   */
+  circuitBreaker?: { failureThreshold?: number; cooldownMs?: number };
+  /** `openai` / `anthropic`: agentd's own HTTP client, or the AI SDK's (about ten times the CPU per call). @default "agentd" */
+  client?: "agentd" | "ai-sdk";
+  /**
+   * Send an agent's outputSchema as the provider's structured output
+   * (`response_format: json_schema`). @default true for `openai`, false for
+   * `openai-compatible` (not every server has it); Anthropic always forces a tool instead.
+   */
+  structuredOutput?: boolean;
 }
 
 /** What the config file (`agentd.config.json` / `.ts`) may hold. */

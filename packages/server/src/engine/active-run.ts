@@ -1,5 +1,5 @@
 import type { AgentSpec, RunEvent, RunEventInput, Usage } from "@agentd/protocol";
-import type { LanguageModel } from "../models/types.js";
+import type { LanguageModel, ModelUsage } from "../models/types.js";
 import type { PendingToolCall, RunRecord } from "../store/types.js";
 import type { ToolSet } from "./toolset.js";
 
@@ -56,10 +56,11 @@ export class ActiveRun {
     return { seq, at: new Date().toISOString(), ...input } as RunEvent;
   }
 
-  addUsage(inputTokens: number, outputTokens: number, costUsd: number | null): Usage {
+  addUsage(step: ModelUsage, costUsd: number | null): Usage {
     const usage = this.record.usage;
-    usage.inputTokens += inputTokens;
-    usage.outputTokens += outputTokens;
+    usage.inputTokens += step.inputTokens;
+    usage.outputTokens += step.outputTokens;
+    if (step.cachedInputTokens) usage.cachedInputTokens = (usage.cachedInputTokens ?? 0) + step.cachedInputTokens;
     usage.totalTokens = usage.inputTokens + usage.outputTokens;
     if (costUsd !== null) usage.costUsd = (usage.costUsd ?? 0) + costUsd;
     return usage;

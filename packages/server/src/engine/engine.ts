@@ -9,6 +9,7 @@ import {
 import { AgentdError } from "../errors.js";
 import type { EventLog } from "../events/log.js";
 import type { Logger } from "../logger.js";
+import type { ModelObserver } from "../metrics/metrics.js";
 import { costUsd } from "../models/cost.js";
 import { ModelError, type ModelRegistry } from "../models/types.js";
 import type { RunQueue } from "../queue/types.js";
@@ -16,7 +17,7 @@ import type { PendingToolCall, RunPatch, RunRecord, Store } from "../store/types
 import { ActiveRun, awaitsApproval, awaitsLocalResult, isAnswered } from "./active-run.js";
 import { armDeadlines, approvalTimeoutMs } from "./deadlines.js";
 import { checkOutput, repairPrompt } from "./output.js";
-import { runModelStep } from "./step.js";
+import { runModelStep, type StepHooks } from "./step.js";
 import { dispatchCall, dispatchTurn, planTurn, restartOrphans, type TurnHooks } from "./tool-calls.js";
 import { ToolSet, type ToolResolvers } from "./toolset.js";
 import { LeaseKeeper, type ClusterOptions } from "./leases.js";
@@ -27,6 +28,8 @@ export interface EngineOptions {
   log: EventLog;
   queue: RunQueue;
   models: ModelRegistry;
+  /** Told of every model call, retry and fallback (the server's Metrics). */
+  observer?: ModelObserver;
   tools: ToolResolvers;
   logger: Logger;
   /** How long a run waits for a local tool result, in milliseconds. */
@@ -66,6 +69,7 @@ export class RunEngine {
   /** Set by drain(): no loop starts; loops end at their next step boundary. */
   private draining = false;
   private readonly hooks: TurnHooks;
+  private readonly stepHooks: StepHooks;
   private readonly keeper: LeaseKeeper | undefined;
   private readonly adopting = new Map<string, Promise<ActiveRun | undefined>>();
   private counted = { at: 0, active: 0, since: 0 };
@@ -105,6 +109,12 @@ export class RunEngine {
     }
     if (!cluster) options.log.onCommitFailed = (runIds) => this.reloadLater(this.lost(runIds));
     options.queue.process((runId) => this.execute(runId), { concurrency: cluster ? 256 : 10_000 });
+    this.stepHooks = {
+      emit: this.emit,
+      models: options.models,
+      ...(options.observer ? { observer: options.observer } : {}),
+      saveCheckpoint: (run) => this.options.log.patchRun(run.id, { checkpoint: run.record.checkpoint }),
+    };
     this.hooks = {
       emit: this.emit,
       settled: (run) => this.settled(run),
@@ -387,7 +397,7 @@ export class RunEngine {
 
       let step;
       try {
-        step = await runModelStep(run, this.emit);
+        step = await runModelStep(run, this.stepHooks);
       } catch (error) {
         if (this.stopping || run.closing) return;
         if (run.cancelReason !== undefined) return this.finishCancelled(run);
@@ -397,7 +407,7 @@ export class RunEngine {
       if (this.stopping || run.closing) return;
       if (run.cancelReason !== undefined) return this.finishCancelled(run);
 
-      const usage = run.addUsage(step.usage.inputTokens, step.usage.outputTokens, costUsd(run.model.info, step.usage));
+      const usage = run.addUsage(step.usage, costUsd(step.model.info, step.usage));
       checkpoint.messages.push({
         role: "assistant",
         content: step.text,
@@ -409,6 +419,8 @@ export class RunEngine {
         toolCalls: step.toolCalls,
         usage: { ...usage },
         durationMs: step.durationMs,
+        modelId: step.model.id,
+        stopReason: step.finishReason,
       });
 
       if (step.toolCalls.length === 0) {

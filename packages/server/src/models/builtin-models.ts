@@ -19,11 +19,11 @@ const OPENAI: ProviderModelConfig[] = [
 ];
 
 const ANTHROPIC: ProviderModelConfig[] = [
-  model("claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5", 200_000, 3, 15, 0.3),
-  model("claude-haiku-4-5", "Anthropic Claude Haiku 4.5", 200_000, 1, 5, 0.1),
-  model("claude-opus-4-1", "Anthropic Claude Opus 4.1", 200_000, 15, 75, 1.5),
-  model("claude-sonnet-4-0", "Anthropic Claude Sonnet 4", 200_000, 3, 15, 0.3),
-  model("claude-3-5-haiku-latest", "Anthropic Claude Haiku 3.5", 200_000, 0.8, 4, 0.08),
+  claude("claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5", 200_000, 3, 15, 0.3),
+  claude("claude-haiku-4-5", "Anthropic Claude Haiku 4.5", 200_000, 1, 5, 0.1),
+  claude("claude-opus-4-1", "Anthropic Claude Opus 4.1", 200_000, 15, 75, 1.5),
+  claude("claude-sonnet-4-0", "Anthropic Claude Sonnet 4", 200_000, 3, 15, 0.3),
+  claude("claude-3-5-haiku-latest", "Anthropic Claude Haiku 3.5", 200_000, 0.8, 4, 0.08),
 ];
 
 /** The built-in list of a provider type, default model first; empty when the type has none. */
@@ -40,4 +40,10 @@ export function builtinModel(type: ProviderType, vendorModelId: string): Provide
 
 function model(id: string, label: string, contextWindowTokens: number, input: number, output: number, cacheRead: number): ProviderModelConfig {
   return { id, label, contextWindowTokens, pricing: { inputPer1MUsd: input, outputPer1MUsd: output, cacheReadPer1MUsd: cacheRead } };
+}
+
+/** Anthropic bills a write to the (5-minute) prompt cache at 1.25 times the input price. */
+function claude(id: string, label: string, contextWindowTokens: number, input: number, output: number, cacheRead: number): ProviderModelConfig {
+  const entry = model(id, label, contextWindowTokens, input, output, cacheRead);
+  return { ...entry, pricing: { ...entry.pricing!, cacheWritePer1MUsd: Math.round(input * 1.25 * 1e6) / 1e6 } };
 }

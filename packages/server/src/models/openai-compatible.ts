@@ -7,6 +7,8 @@ import type { LanguageModel } from "./types.js";
  * vLLM, Ollama, llama.cpp, OpenRouter, Groq...: any server speaking Chat
  * Completions, through the hand-written client of openai-chat/ (the AI SDK
  * path costs several times agentd's CPU budget per run; see client.ts).
+ * Structured output (`response_format: json_schema`) only when the config
+ * says the server has it (`structuredOutput: true`).
  */
 export function openaiCompatibleProvider(setup: ProviderSetup): (info: ModelInfo) => LanguageModel {
   return chatCompletionsProvider({
@@ -14,6 +16,8 @@ export function openaiCompatibleProvider(setup: ProviderSetup): (info: ModelInfo
     baseUrl: setup.baseUrl!,
     apiKey: setup.apiKey,
     headers: setup.headers,
+    timeouts: setup.timeouts,
     configError: setup.configError,
+    structuredOutput: setup.structuredOutput ?? false,
   });
 }

@@ -2,6 +2,8 @@ import type { ModelInfo } from "@agentd/protocol";
 import { ConfigError } from "../config/load.js";
 import type { AgentdConfig, ProviderConfig, ProviderModelConfig, ProviderType } from "../config/types.js";
 import { builtinModel, builtinModels } from "./builtin-models.js";
+import { DEFAULT_CIRCUIT_BREAKER, type CircuitBreakerOptions } from "./circuit-breaker.js";
+import { DEFAULT_TIMEOUTS, type ProviderTimeouts } from "./http/timeouts.js";
 import { MOCK_PROVIDER, mockInfo } from "./mock.js";
 
 /** A provider with its settings resolved against the environment. */
@@ -16,6 +18,12 @@ export interface ProviderSetup {
   defaultModel: string | undefined;
   /** Why calls cannot work (e.g. no API key); reported when a run uses it, not at startup. */
   configError: string | undefined;
+  timeouts: ProviderTimeouts;
+  circuitBreaker: CircuitBreakerOptions;
+  /** Vendor model ids to call through the OpenAI Responses API (`models[].api: "responses"`). */
+  responsesModels: ReadonlySet<string>;
+  client: "agentd" | "ai-sdk";
+  structuredOutput: boolean | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -79,7 +87,21 @@ function setup(provider: ProviderConfig, env: Env): ProviderSetup {
   if (defaultModel !== undefined && !models.some((info) => info.vendorModelId === defaultModel)) {
     models.unshift(modelInfo(provider, { id: defaultModel }));
   }
-  return { name: provider.name, type: provider.type, apiKey, baseUrl, headers: provider.headers ?? {}, models, defaultModel, configError };
+  return {
+    name: provider.name,
+    type: provider.type,
+    apiKey,
+    baseUrl,
+    headers: provider.headers ?? {},
+    models,
+    defaultModel,
+    configError,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...provider.timeouts },
+    circuitBreaker: { ...DEFAULT_CIRCUIT_BREAKER, ...provider.circuitBreaker },
+    responsesModels: new Set((provider.models ?? []).filter((entry) => entry.api === "responses").map((entry) => entry.id)),
+    client: provider.client ?? "agentd",
+    structuredOutput: provider.structuredOutput,
+  };
 }
 
 /** Catalog entry for a vendor model of a provider, listed or not. */

@@ -4,6 +4,7 @@ import type { AgentdConfig, ProviderType } from "../config/types.js";
 import { AgentdError } from "../errors.js";
 import { anthropicProvider } from "./anthropic.js";
 import { builtinModel } from "./builtin-models.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
 import { MOCK_MODEL, MOCK_PROVIDER, mockModel } from "./mock.js";
 import { openaiCompatibleProvider } from "./openai-compatible.js";
 import { openaiProvider } from "./openai.js";
@@ -29,6 +30,10 @@ export function createModelRegistry(config: AgentdConfig, env: Record<string, st
   const byName = new Map(setups.map((setup) => [setup.name, setup]));
   const listed = setups.flatMap((setup) => setup.models);
   const factories = new Map<string, (info: ModelInfo) => LanguageModel>();
+  // One circuit per real provider, shared by its models: it is the provider that goes down.
+  const circuits = new Map(
+    setups.filter((setup) => setup.type !== "mock").map((setup) => [setup.name, new CircuitBreaker(setup.name, setup.circuitBreaker)]),
+  );
   // One adapter per model for the process's life: building a provider per run
   // would redo its setup on the hot path.
   const resolved = new Map<string, LanguageModel>();
@@ -76,7 +81,9 @@ export function createModelRegistry(config: AgentdConfig, env: Record<string, st
       factory = FACTORIES[setup.type](setup);
       factories.set(info.provider, factory);
     }
-    const model = factory(info);
+    const built = factory(info);
+    const circuit = circuits.get(info.provider);
+    const model = circuit === undefined ? built : { ...built, circuit };
     resolved.set(info.id, model);
     return model;
   }
@@ -86,6 +93,7 @@ export function createModelRegistry(config: AgentdConfig, env: Record<string, st
   return {
     catalog: () => ({ models: catalogModels, defaultModelId: defaultInfo.id }),
     resolve: (modelId) => build(modelId === undefined || modelId === "" ? defaultInfo : lookup(modelId)),
+    circuits: () => [...circuits.values()].map((circuit) => circuit.snapshot()),
   };
 }
 

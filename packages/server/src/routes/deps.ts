@@ -1,6 +1,7 @@
 import type { BodyLimits } from "../http/body.js";
 import type { Middleware } from "../http/context.js";
 import type { StreamOptions } from "../events/stream.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
 import type { RunService } from "../runs/service.js";
 import type { SessionService } from "../sessions/service.js";
@@ -14,4 +15,7 @@ export interface AppDeps {
   limits: BodyLimits;
   /** Replays the first answer to a retried POST with the same Idempotency-Key. */
   idempotent: Middleware;
+  metrics: Metrics;
+  /** Whether the store answers (GET /readyz). */
+  storeReachable(): Promise<void>;
 }

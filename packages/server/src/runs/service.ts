@@ -108,6 +108,21 @@ export class RunService {
       }
     }
     spec.modelId = this.deps.models.resolve(spec.modelId).id;
+    if (spec.fallbackModelIds !== undefined) {
+      spec.fallbackModelIds = spec.fallbackModelIds.map((modelId, index) => {
+        try {
+          return this.deps.models.resolve(modelId).id;
+        } catch (error) {
+          if (!(error instanceof AgentdError)) throw error;
+          const path = `fallbackModelIds.${index}`;
+          throw new AgentdError(error.code, `${path}: ${error.message}`, {
+            issues: [{ path, message: error.message }],
+            ...(error.candidates !== undefined ? { candidates: error.candidates } : {}),
+            ...(error.hint !== undefined ? { hint: error.hint } : {}),
+          });
+        }
+      });
+    }
     return spec;
   }
 

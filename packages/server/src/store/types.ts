@@ -61,6 +61,8 @@ export interface RunCheckpoint {
   callRepeats?: Record<string, number>;
   /** Repair turns spent on an answer that failed the output schema. */
   outputRepairs?: number;
+  /** Model calls repeated after retryable provider failures so far (budgets.maxModelRetries). */
+  modelRetries?: number;
   /** Index in `messages` where this run's own input starts (earlier: session history). */
   inputStart: number;
   /** Number of times this run was started (1 on the first attempt). */

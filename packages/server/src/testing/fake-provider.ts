@@ -101,7 +101,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (options.latencyMs) await sleep(options.latencyMs);
     // Left open: the client's abort (or close()) ends it.
     if (reply.hang === true) return;
-    if (reply.error !== undefined) return sendJson(res, reply.error.status, wire.error(reply.error.status, reply.error.message));
+    if (reply.resetBeforeHead === true) return void req.socket.destroy();
+    if (reply.raw !== undefined) return sendRaw(res, reply.raw, reply.chunkDelayMs);
+    if (reply.error !== undefined) {
+      return sendJson(res, reply.error.status, wire.error(reply.error.status, reply.error.message), reply.error.headers);
+    }
 
     const resolved = resolve(reply, request, raw.length, requestCount);
     if (body.stream !== true) return sendJson(res, 200, wire.json(resolved));
@@ -119,6 +123,8 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       return void res.write(half, () => res.destroy());
     }
     const frames = [...head, ...content, ...wire.tail(resolved, body)];
+    // Flushed, then left open: the client's idle timeout (or abort) ends it.
+    if (reply.stallAfterFrames !== undefined) return void res.write(frames.slice(0, reply.stallAfterFrames).join(""));
     if (!reply.chunkDelayMs) return void res.end(frames.join(""));
     for (const frame of frames) {
       if (res.destroyed) return;
@@ -249,9 +255,19 @@ const anthropicWire: Wire = {
   }),
   error: (status, message) => ({
     type: "error",
-    error: { type: status === 401 ? "authentication_error" : status >= 500 ? "api_error" : "invalid_request_error", message },
+    error: { type: ANTHROPIC_ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message },
   }),
   streamError: (message) => event("error", { error: { type: "overloaded_error", message } }),
+};
+
+/** Anthropic's error `type` per status (its API reference, "Errors"). */
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  529: "overloaded_error",
 };
 
 const WIRES: Record<string, Wire | undefined> = { "/v1/chat/completions": openaiWire, "/v1/messages": anthropicWire };
@@ -265,10 +281,22 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(value);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+/** A recorded response, frame by frame. */
+async function sendRaw(res: ServerResponse, raw: NonNullable<FakeReply["raw"]>, delayMs: number | undefined): Promise<void> {
+  res.writeHead(raw.status ?? 200, { "content-type": "text/event-stream", ...raw.headers });
+  if (!delayMs) return void res.end(raw.frames.join(""));
+  for (const frame of raw.frames) {
+    if (res.destroyed) return;
+    res.write(frame);
+    await sleep(delayMs);
+  }
+  res.end();
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));

@@ -10,10 +10,20 @@ export interface ScriptedReply {
   /** Streamed before the text as reasoning deltas. */
   reasoning?: string;
   toolCalls?: Array<{ name: string; args?: Record<string, unknown>; id?: string }>;
-  /** Fail the call as the provider would, with this HTTP status and message. */
-  error?: { status: number; message: string };
-  /** Never answer; the call ends only when the caller aborts. */
+  /** Fail the call as the provider would, with this HTTP status and message (and headers, e.g. `retry-after`). */
+  error?: { status: number; message: string; headers?: Record<string, string> };
+  /** Never answer; the call ends only when the caller aborts (or its first-byte timeout fires). */
   hang?: boolean;
+  /** Fake provider only: close the connection as soon as the request is read, before any response. */
+  resetBeforeHead?: boolean;
+  /** Fake provider only: send the head and this many stream frames, then nothing more (a stall mid-stream). */
+  stallAfterFrames?: number;
+  /**
+   * Fake provider only: answer exactly this (a recorded wire fixture), instead
+   * of a reply built from the other fields. `frames` are written one by one
+   * (with `chunkDelayMs` between them); their concatenation is the body.
+   */
+  raw?: { status?: number; headers?: Record<string, string>; frames: string[] };
   /** Pause between streamed chunks, in milliseconds. @default 0 */
   chunkDelayMs?: number;
   /** Stream half of the text, then lose the connection. */

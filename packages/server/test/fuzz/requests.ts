@@ -63,6 +63,8 @@ const messages = fc.array(fc.record({ role: fc.constantFrom("user", "assistant",
  */
 export const ROUTE_HINTS: Record<string, RouteHint> = {
   "GET /healthz": {},
+  "GET /readyz": {},
+  "GET /metrics": {},
   "GET /openapi.json": {},
   [`GET ${WS}/models`]: {},
   [`GET ${WS}/agent-runs`]: {

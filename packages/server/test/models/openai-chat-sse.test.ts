@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { SseParser } from "../../src/models/openai-chat/sse.js";
+import { SseParser } from "../../src/models/http/sse.js";
 
 /** Feeds `chunks` in order and returns every event's data, end of body included. */
 function parse(chunks: Array<string | Buffer>): string[] {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { startFakeProvider, type FakeProvider } from "@agentd/server/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { DEFAULT_TIMEOUTS } from "../../src/models/http/timeouts.js";
 import { chatCompletionsProvider } from "../../src/models/openai-chat/client.js";
 import { createModelRegistry } from "../../src/models/registry.js";
 import { ModelError, type ConversationMessage, type LanguageModel } from "../../src/models/types.js";
@@ -18,7 +19,7 @@ const info = (vendorModelId: string) => ({
   pricing: null,
 });
 const modelAt = (baseUrl: string, options: { apiKey?: string; headers?: Record<string, string> } = {}): LanguageModel =>
-  chatCompletionsProvider({ provider: "local", baseUrl, apiKey: options.apiKey, headers: options.headers ?? {} })(info("m"));
+  chatCompletionsProvider({ provider: "local", baseUrl, apiKey: options.apiKey, headers: options.headers ?? {}, timeouts: DEFAULT_TIMEOUTS })(info("m"));
 const failureOf = (model: LanguageModel, request = stepRequest()) => collect(model, request).then(() => undefined, (caught: unknown) => caught);
 
 interface RawServer {
@@ -223,7 +224,7 @@ describe("openai-compatible stream parsing", () => {
 
   test("a chunk that is not JSON is a ModelError quoting it", async () => {
     const server = await rawServer(streamed(sse(delta({ content: "a" }), "{oops", "[DONE]")));
-    expect(((await failureOf(modelAt(server.baseUrl))) as Error).message).toMatch(/^local: the response from .* has a chunk that is not JSON: \{oops$/);
+    expect(((await failureOf(modelAt(server.baseUrl))) as Error).message).toMatch(/^local: the response from .* has an event that is not JSON: \{oops$/);
     await server.close();
   });
 

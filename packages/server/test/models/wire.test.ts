@@ -66,10 +66,10 @@ describe("OpenAI Chat Completions wire", () => {
     expect(fake.requests[0]!.headers.authorization).toBe("Bearer sk-oa");
   });
 
-  test("params map to temperature, max_tokens and seed; no tools means no tools field", async () => {
+  test("params map to temperature, max_completion_tokens (OpenAI) and seed; no tools means no tools field", async () => {
     await collect(registry().resolve("provider:oa"), stepRequest({ params: { temperature: 0.2, maxTokens: 64, seed: 7 } }));
     const body = fake.requests[0]!.body;
-    expect([body.temperature, body.max_tokens, body.seed]).toEqual([0.2, 64, 7]);
+    expect([body.temperature, body.max_completion_tokens, body.max_tokens, body.seed]).toEqual([0.2, 64, undefined, 7]);
     expect(body.tools).toBeUndefined();
   });
 
@@ -91,9 +91,10 @@ describe("Anthropic Messages wire", () => {
     expect(request.headers["x-api-key"]).toBe("sk-an");
     expect(request.body.model).toBe("claude-haiku-4-5");
     expect(request.body.max_tokens).toBe(300);
-    expect(request.body.system).toEqual([{ type: "text", text: "Be brief." }]);
+    expect(request.body.system).toBe("Be brief.");
+    expect(request.headers["anthropic-version"]).toBe("2023-06-01");
     expect(request.body.messages).toEqual([
-      { role: "user", content: [{ type: "text", text: "What time is it in Paris and Tokyo?" }] },
+      { role: "user", content: "What time is it in Paris and Tokyo?" },
       {
         role: "assistant",
         content: [
@@ -106,7 +107,7 @@ describe("Anthropic Messages wire", () => {
         role: "user",
         content: [
           { type: "tool_result", tool_use_id: "call_a", content: "10:00" },
-          { type: "tool_result", tool_use_id: "call_b", content: "Error: timeout", is_error: true },
+          { type: "tool_result", tool_use_id: "call_b", content: "timeout", is_error: true },
         ],
       },
     ]);

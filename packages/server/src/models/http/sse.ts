@@ -33,7 +33,7 @@ export class SseParser {
     let start = 0;
     let end = buffer.indexOf(LF);
     if (this.pending.length > 0) {
-      if (end < 0) return this.keep(buffer), this.events;
+      if (end < 0) return (this.keep(buffer), this.events);
       // One concat per line however many chunks it came in: linear, not quadratic.
       const head = this.pending;
       head.push(buffer);
@@ -69,7 +69,8 @@ export class SseParser {
     if (buffer[start] === COLON) return; // a comment, e.g. `: keep-alive`
     // The field name runs to the first colon; only `data` matters here.
     // 0x64 0x61 0x74 0x61 = "data", compared in place to decode nothing else.
-    if (end - start < 4 || buffer[start] !== 0x64 || buffer[start + 1] !== 0x61 || buffer[start + 2] !== 0x74 || buffer[start + 3] !== 0x61) return;
+    if (end - start < 4 || buffer[start] !== 0x64 || buffer[start + 1] !== 0x61 || buffer[start + 2] !== 0x74 || buffer[start + 3] !== 0x61)
+      return;
     let from = start + 4;
     if (from < end) {
       if (buffer[from] !== COLON) return; // `dataX...`: another field
