@@ -24,8 +24,8 @@ for (const path of PATHS) {
     process.exit(2);
   }
 }
-const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 300);
-const CONCURRENT_RUNS = Number(process.env.BENCH_RUNS ?? 4000);
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 500);
+const CONCURRENT_RUNS = Number(process.env.BENCH_RUNS ?? 6000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const WARMUP = 50;
 const TTFT_RUNS = 200;

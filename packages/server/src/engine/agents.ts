@@ -37,6 +37,8 @@ export function resolveAgentSpec(input: AgentSpecInput, agents: Record<string, A
   };
   const modelId = input.modelId ?? agent.modelId;
   if (modelId !== undefined) spec.modelId = modelId;
+  const fallbackModelIds = input.fallbackModelIds ?? agent.fallbackModelIds;
+  if (fallbackModelIds !== undefined) spec.fallbackModelIds = fallbackModelIds;
   const modelParams = { ...agent.modelParams, ...input.modelParams };
   if (Object.keys(modelParams).length > 0) spec.modelParams = modelParams;
   const budgets = { ...agent.budgets, ...input.budgets };

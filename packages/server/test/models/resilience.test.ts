@@ -217,6 +217,17 @@ describe("fallback models", () => {
     expect(events.at(-1)).toMatchObject({ subtype: "success", text: "tok0 tok1 tok2" });
   });
 
+  it("a named agent's fallbackModelIds apply to its runs", async () => {
+    const server = await start({
+      providers: providers(),
+      agents: { helper: { systemPrompt: "s", modelId: "provider:main:m1", fallbackModelIds: ["provider:spare:s1"], budgets: { maxModelRetries: 0 } } },
+    });
+    primary.script({ error: { status: 502, message: "bad gateway" } });
+    const events = await run(server, { systemPrompt: undefined, modelId: undefined, agentId: "helper" });
+    expect(of(events, "model_fallback")).toEqual([expect.objectContaining({ fromModelId: "provider:main:m1", toModelId: "provider:spare:s1" })]);
+    expect(events.at(-1)).toMatchObject({ subtype: "success" });
+  });
+
   it("a non-retryable failure does not fall back", async () => {
     const server = await start();
     primary.script({ error: { status: 400, message: "bad request" } });
