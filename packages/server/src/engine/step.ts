@@ -41,13 +41,13 @@ export async function runModelStep(run: ActiveRun, hooks: StepHooks): Promise<St
   const checkpoint = run.record.checkpoint;
   const maxRetries = run.spec.budgets?.maxModelRetries ?? DEFAULT_MAX_MODEL_RETRIES;
   let model = run.model!;
-  for (let index = 0; ; ) {
-    const received = { text: 0, toolCalls: 0 };
+  for (let index = 0; ;) {
+    const received: Received = { text: 0, reasoning: 0, toolCalls: 0 };
     try {
       return await attempt(run, model, hooks, received);
     } catch (error) {
       if (!(error instanceof ModelError) || run.abort.signal.aborted) throw error;
-      if (received.text > 0 || received.toolCalls > 0) throw afterOutput(error, received);
+      if (received.text > 0 || received.reasoning > 0 || received.toolCalls > 0) throw afterOutput(error, received);
       const retries = checkpoint.modelRetries ?? 0;
       const wait = error.retryable && retries < maxRetries ? retryWaitMs(error, retries + 1, timeLeft(run)) : undefined;
       if (wait !== undefined) {
@@ -76,8 +76,15 @@ export async function runModelStep(run: ActiveRun, hooks: StepHooks): Promise<St
   }
 }
 
+/** What a call had streamed to the client when it failed. */
+interface Received {
+  text: number;
+  reasoning: number;
+  toolCalls: number;
+}
+
 /** One call of one model: deltas go out as events as they arrive. */
-async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, received: { text: number; toolCalls: number }): Promise<StepResult> {
+async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, received: Received): Promise<StepResult> {
   const { emit, observer } = hooks;
   const started = performance.now();
   const spec = run.spec;
@@ -113,6 +120,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
           deltas.add("assistant_delta", part.text);
           break;
         case "reasoning-delta":
+          received.reasoning += part.text.length;
           deltas.add("thinking_delta", part.text);
           break;
         case "tool-call":
@@ -129,7 +137,8 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
       }
     }
   } catch (error) {
-    if (error instanceof ModelError && !run.abort.signal.aborted) outcome = countsAgainstProvider(error) ? "down" : error.circuitOpen ? "unknown" : "up";
+    if (error instanceof ModelError && !run.abort.signal.aborted)
+      outcome = countsAgainstProvider(error) ? "down" : error.circuitOpen ? "unknown" : "up";
     throw error;
   } finally {
     deltas.flush();
@@ -144,14 +153,22 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
 }
 
 /** The error a run fails with when the call broke after output: what it had received, and why it is not retried. */
-function afterOutput(error: ModelError, received: { text: number; toolCalls: number }): ModelError {
-  const got = [received.text > 0 ? `${received.text} characters of text` : "", received.toolCalls > 0 ? `${received.toolCalls} tool calls` : ""]
+function afterOutput(error: ModelError, received: Received): ModelError {
+  const got = [
+    received.text > 0 ? `${received.text} characters of text` : "",
+    received.reasoning > 0 ? `${received.reasoning} characters of reasoning` : "",
+    received.toolCalls > 0 ? `${received.toolCalls} tool calls` : "",
+  ]
     .filter(Boolean)
     .join(" and ");
-  return new ModelError(error.provider, `${error.message} (after ${got} had been streamed; not retried, as a new answer could contradict them)`, {
-    ...(error.status !== undefined ? { status: error.status } : {}),
-    cause: error,
-  });
+  return new ModelError(
+    error.provider,
+    `${error.message} (after ${got} had been streamed; not retried, as a new answer could contradict them)`,
+    {
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      cause: error,
+    },
+  );
 }
 
 /** What is left of the run's budgets.maxDurationMs, if it has one. */

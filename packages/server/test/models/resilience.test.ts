@@ -147,6 +147,14 @@ describe("model call retries", () => {
     ).toBe("tok0 tok1 tok2 ");
   });
 
+  it("streamed reasoning counts as output: a stall after it is not retried", async () => {
+    const server = await start();
+    primary.script({ reasoning: "let me think about it", text: "done", stallAfterFrames: 3 }); // role chunk + 2 reasoning words
+    const events = await run(server, {});
+    expect(of(events, "model_retry")).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ subtype: "error_model", error: expect.stringContaining("characters of reasoning had been streamed") });
+  });
+
   it("a connection lost mid-stream after text is not retried either", async () => {
     const server = await start();
     primary.script({ text: "tok0 tok1 tok2 tok3 tok4 tok5", dropMidStream: true });
