@@ -73,6 +73,8 @@ export interface LanguageModel {
   stream(request: ModelStepRequest): AsyncIterable<ModelStreamPart>;
   /** Its provider's circuit breaker (one per provider per process), which the engine consults around each call. */
   readonly circuit?: CircuitBreaker;
+  /** The highest `temperature` the provider accepts, when lower than the protocol's 2 (Anthropic: 1). */
+  readonly maxTemperature?: number;
 }
 
 /**

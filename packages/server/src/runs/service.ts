@@ -16,7 +16,7 @@ import {
 import { resolveAgentSpec, assertUniqueToolNames } from "../engine/agents.js";
 import type { RunEngine } from "../engine/engine.js";
 import type { EventLog } from "../events/log.js";
-import { AgentdError, notFound } from "../errors.js";
+import { AgentdError, invalidRequest, notFound } from "../errors.js";
 import { newId } from "../ids.js";
 import type { ConversationMessage, ModelRegistry } from "../models/types.js";
 import type { PendingToolCall, RunRecord, SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
@@ -107,7 +107,12 @@ export class RunService {
         });
       }
     }
-    spec.modelId = this.deps.models.resolve(spec.modelId).id;
+    const model = this.deps.models.resolve(spec.modelId);
+    spec.modelId = model.id;
+    const temperature = spec.modelParams?.temperature;
+    if (temperature !== undefined && model.maxTemperature !== undefined && temperature > model.maxTemperature) {
+      throw invalidRequest("modelParams.temperature", `${model.id} accepts at most ${model.maxTemperature}`);
+    }
     if (spec.fallbackModelIds !== undefined) {
       spec.fallbackModelIds = spec.fallbackModelIds.map((modelId, index) => {
         try {

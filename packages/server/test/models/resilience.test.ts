@@ -152,7 +152,10 @@ describe("model call retries", () => {
     primary.script({ reasoning: "let me think about it", text: "done", stallAfterFrames: 3 }); // role chunk + 2 reasoning words
     const events = await run(server, {});
     expect(of(events, "model_retry")).toEqual([]);
-    expect(events.at(-1)).toMatchObject({ subtype: "error_model", error: expect.stringContaining("characters of reasoning had been streamed") });
+    expect(events.at(-1)).toMatchObject({
+      subtype: "error_model",
+      error: expect.stringContaining("characters of reasoning had been streamed"),
+    });
   });
 
   it("a connection lost mid-stream after text is not retried either", async () => {
@@ -228,11 +231,20 @@ describe("fallback models", () => {
   it("a named agent's fallbackModelIds apply to its runs", async () => {
     const server = await start({
       providers: providers(),
-      agents: { helper: { systemPrompt: "s", modelId: "provider:main:m1", fallbackModelIds: ["provider:spare:s1"], budgets: { maxModelRetries: 0 } } },
+      agents: {
+        helper: {
+          systemPrompt: "s",
+          modelId: "provider:main:m1",
+          fallbackModelIds: ["provider:spare:s1"],
+          budgets: { maxModelRetries: 0 },
+        },
+      },
     });
     primary.script({ error: { status: 502, message: "bad gateway" } });
     const events = await run(server, { systemPrompt: undefined, modelId: undefined, agentId: "helper" });
-    expect(of(events, "model_fallback")).toEqual([expect.objectContaining({ fromModelId: "provider:main:m1", toModelId: "provider:spare:s1" })]);
+    expect(of(events, "model_fallback")).toEqual([
+      expect.objectContaining({ fromModelId: "provider:main:m1", toModelId: "provider:spare:s1" }),
+    ]);
     expect(events.at(-1)).toMatchObject({ subtype: "success" });
   });
 
@@ -253,6 +265,25 @@ describe("fallback models", () => {
     });
     expect(created.status).toBe(400);
     expect(created.body.error).toContain("fallbackModelIds.1");
+  });
+});
+
+describe("provider limits checked at creation", () => {
+  it("a temperature Anthropic refuses is a 400 naming the field, before any call", async () => {
+    const server = await start();
+    const before = primary.requestCount;
+    const created = await server.request("POST", "/agent-runs", {
+      systemPrompt: "s",
+      prompt: "go",
+      modelId: "provider:claude:c1",
+      modelParams: { temperature: 1.5 },
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.error).toContain("modelParams.temperature");
+    expect(primary.requestCount).toBe(before);
+    expect(
+      (await server.request("POST", "/agent-runs", { systemPrompt: "s", prompt: "go", modelParams: { temperature: 1.5 } })).status,
+    ).toBe(202);
   });
 });
 

@@ -25,6 +25,7 @@ export function messagesProvider(options: ProviderClientOptions): (info: ModelIn
   return (info) => ({
     id: info.id,
     info,
+    maxTemperature: 1,
     stream: (request) =>
       streamCall(
         target,
