@@ -12,8 +12,23 @@ export interface ModelObserver {
 const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
 
 /**
- * The process's Prometheus metrics (GET /metrics), on prom-client: Node's
- * own (event loop lag, heap, GC) and agentd's. The circuit gauges are read
+ * Node's own metrics (event loop lag, heap, GC), collected once per process:
+ * each collection sets up a GC observer and an event-loop monitor that live
+ * as long as the process, so a process running many servers (tests, an
+ * embedding app) must not start one per server.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
+ * The server's Prometheus metrics (GET /metrics), on prom-client: Node's
+ * own (event loop lag, heap, GC; one set per process) and agentd's. The circuit gauges are read
  * from the model registry at scrape time, so nothing is kept twice.
  */
 export class Metrics implements ModelObserver {
@@ -38,7 +53,6 @@ export class Metrics implements ModelObserver {
   });
 
   constructor(circuits: () => CircuitSnapshot[]) {
-    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: "agentd_provider_circuit_state",
       help: "Each provider's circuit breaker in this process: 0 closed, 1 half-open, 2 open",
@@ -75,7 +89,7 @@ export class Metrics implements ModelObserver {
 
   /** The text exposition format, for GET /metrics. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return Registry.merge([processMetrics(), this.registry]).metrics();
   }
 
   get contentType(): string {

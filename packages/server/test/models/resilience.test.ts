@@ -315,6 +315,7 @@ describe("circuit breaker", () => {
     );
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('agentd_provider_circuit_state{provider="main"} 2');
+    expect(metrics).toContain("nodejs_eventloop_lag_seconds"); // Node's own, once per process
     expect(metrics).toContain('agentd_provider_circuit_state{provider="spare"} 0');
     expect(metrics).toContain('agentd_model_calls_total{provider="main",outcome="circuit_open"} 2');
     expect(metrics).toContain('agentd_model_fallbacks_total{from_provider="main",to_provider="spare"} 1');
