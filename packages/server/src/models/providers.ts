@@ -75,6 +75,14 @@ function setup(provider: ProviderConfig, env: Env): ProviderSetup {
     configError ??= `no API key configured for provider '${provider.name}' (set apiKey, apiKeyEnv or ${vars.key})`;
   }
   const baseUrl = provider.baseUrl ?? (vars === undefined ? undefined : env[vars.baseUrl] || undefined);
+  // Settings of one provider type given to another would be silently ignored: say so at startup.
+  if (provider.client === "ai-sdk" && provider.type !== "openai" && provider.type !== "anthropic") {
+    throw new ConfigError(`config: provider '${provider.name}': client "ai-sdk" is for openai and anthropic providers only`);
+  }
+  const responses = (provider.models ?? []).find((entry) => entry.api === "responses");
+  if (responses !== undefined && provider.type !== "openai") {
+    throw new ConfigError(`config: provider '${provider.name}': models '${responses.id}': api "responses" is for openai providers only`);
+  }
   if (provider.type === "openai-compatible" && baseUrl === undefined) {
     throw new ConfigError(`config: provider '${provider.name}' (openai-compatible) needs a baseUrl`);
   }

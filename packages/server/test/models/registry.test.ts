@@ -67,8 +67,24 @@ describe("catalog and defaults", () => {
 
   test("config mistakes are reported at startup", () => {
     expect(() => createModelRegistry({ providers: [{ name: "x", type: "openai-compatible" }] }, {})).toThrow(/needs a baseUrl/);
-    expect(() => createModelRegistry({ providers: [{ name: "a", type: "mock" }, { name: "a", type: "mock" }] }, {})).toThrow(/two providers/);
+    expect(() =>
+      createModelRegistry(
+        {
+          providers: [
+            { name: "a", type: "mock" },
+            { name: "a", type: "mock" },
+          ],
+        },
+        {},
+      ),
+    ).toThrow(/two providers/);
     expect(() => createModelRegistry({ providers: [{ name: "mock", type: "openai" }] }, {})).toThrow(/reserved/);
+    expect(() =>
+      createModelRegistry({ providers: [{ name: "x", type: "openai-compatible", baseUrl: "http://h/v1", client: "ai-sdk" }] }, {}),
+    ).toThrow(/client "ai-sdk" is for openai and anthropic providers only/);
+    expect(() =>
+      createModelRegistry({ providers: [{ name: "x", type: "anthropic", apiKey: "k", models: [{ id: "c", api: "responses" }] }] }, {}),
+    ).toThrow(/models 'c': api "responses" is for openai providers only/);
   });
 });
 

@@ -256,6 +256,26 @@ describe("fallback models", () => {
     expect(events.at(-1)).toMatchObject({ subtype: "error_model" });
   });
 
+  it("malformed fallbackModelIds and maxModelRetries are 400s naming the field; nothing is created", async () => {
+    const server = await start();
+    const bodies: Array<[Record<string, unknown>, string]> = [
+      [{ fallbackModelIds: "provider:spare:s1" }, "fallbackModelIds"],
+      [{ fallbackModelIds: [""] }, "fallbackModelIds.0"],
+      [{ fallbackModelIds: Array.from({ length: 9 }, () => "mock") }, "fallbackModelIds"],
+      [{ fallbackModelIds: ["x".repeat(301)] }, "fallbackModelIds.0"],
+      [{ budgets: { maxModelRetries: -1 } }, "budgets.maxModelRetries"],
+      [{ budgets: { maxModelRetries: 1.5 } }, "budgets.maxModelRetries"],
+      [{ budgets: { maxModelRetries: 101 } }, "budgets.maxModelRetries"],
+    ];
+    const before = (await server.request("GET", "/agent-runs")).body.runs.length;
+    for (const [extra, field] of bodies) {
+      const created = await server.request("POST", "/agent-runs", { systemPrompt: "s", prompt: "go", ...extra });
+      expect(created.status, JSON.stringify(extra)).toBe(400);
+      expect(created.body.error).toContain(field);
+    }
+    expect((await server.request("GET", "/agent-runs")).body.runs.length).toBe(before);
+  });
+
   it("an unknown fallback model is a 400 naming the field", async () => {
     const server = await start();
     const created = await server.request("POST", "/agent-runs", {
@@ -319,6 +339,18 @@ describe("circuit breaker", () => {
     expect(metrics).toContain('agentd_provider_circuit_state{provider="spare"} 0');
     expect(metrics).toContain('agentd_model_calls_total{provider="main",outcome="circuit_open"} 2');
     expect(metrics).toContain('agentd_model_fallbacks_total{from_provider="main",to_provider="spare"} 1');
+  });
+
+  it("/readyz is 503 when the store does not answer, without the driver's message (it answers anyone)", async () => {
+    const server = await start();
+    server.server.store.getWorkspaceBySlug = async () => {
+      throw new Error("connect ECONNREFUSED db.internal:5432 user=agentd password=hunter2");
+    };
+    const response = await fetch(`${server.url}/readyz`);
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text)).toMatchObject({ status: "unavailable", store: { ok: false, error: "the store did not answer" } });
+    expect(text).not.toMatch(/hunter2|db\.internal/);
   });
 
   it("a 429 or a 400 does not count against the provider", async () => {
