@@ -1,4 +1,5 @@
 import { APICallError } from "@ai-sdk/provider";
+import { describe as describeValue } from "./http/errors.js";
 import { ModelError } from "./types.js";
 
 /**
@@ -25,21 +26,8 @@ export function toModelError(provider: string, error: unknown, during?: string):
   return new ModelError(provider, `${provider}: ${what}${describe(error)}`, { cause: error });
 }
 
+/** Like the clients' describe(), with the `cause` undici hides a dropped socket's reason in ("terminated"). */
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    // undici reports a dropped socket as "terminated" with the reason in `cause`.
-    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
-    return `${error.message}${cause}`;
-  }
-  // Error stream parts carry the provider's error object, e.g. Anthropic's
-  // `{ type: "overloaded_error", message: "Overloaded" }`.
-  if (error !== null && typeof error === "object" && "message" in error && typeof error.message === "string") {
-    const type = "type" in error && typeof error.type === "string" ? `${error.type}: ` : "";
-    return `${type}${error.message}`;
-  }
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
+  if (error instanceof Error) return error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message;
+  return describeValue(error);
 }

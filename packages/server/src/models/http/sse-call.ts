@@ -5,7 +5,7 @@ import { urlToHttpOptions } from "node:url";
 import { ModelError, type ModelStreamPart, type TimeoutKind } from "../types.js";
 import { brokeOff, dropped, httpError, REQUEST_CLOSED, requestFailed, timedOut } from "./errors.js";
 import { SseParser } from "./sse.js";
-import { CallWatchdog, type ProviderTimeouts } from "./timeouts.js";
+import { CallWatchdog, limitOf, type ProviderTimeouts } from "./timeouts.js";
 
 /** Where and how one provider's streamed calls go; built once per provider, shared by its models. */
 export interface Endpoint {
@@ -23,7 +23,7 @@ export interface Endpoint {
  * A POST endpoint with one keep-alive agent. The options object is shared by
  * every call: node:http copies it, and sets content-length from end(body).
  */
-export function endpoint(options: {
+function endpoint(options: {
   provider: string;
   url: URL;
   headers: Record<string, string>;
@@ -125,7 +125,7 @@ export async function* streamCall(
   const failure = (error: unknown, otherwise: (error: unknown) => ModelError): ModelError => {
     signal.throwIfAborted();
     const kind: TimeoutKind | undefined = watchdog.fired;
-    if (kind !== undefined) return timedOut(provider, url, kind, limit(endpoint.timeouts, kind));
+    if (kind !== undefined) return timedOut(provider, url, kind, limitOf(endpoint.timeouts, kind));
     return error instanceof ModelError ? error : otherwise(error);
   };
   signal.addEventListener("abort", abort);
@@ -197,16 +197,6 @@ export async function* streamCall(
     if (drained) res?.resume();
     else req?.destroy();
   }
-}
-
-function limit(timeouts: ProviderTimeouts, kind: TimeoutKind): number {
-  return kind === "connect"
-    ? timeouts.connectMs
-    : kind === "firstByte"
-      ? timeouts.firstByteMs
-      : kind === "idle"
-        ? timeouts.idleMs
-        : timeouts.totalMs;
 }
 
 /**

@@ -32,6 +32,9 @@ const SETTING: Record<TimeoutKind, keyof ProviderTimeouts> = {
 /** The name of the setting behind a timeout, for messages: `timeouts.idleMs`. */
 export const timeoutSetting = (kind: TimeoutKind): string => `timeouts.${SETTING[kind]}`;
 
+/** The limit of one kind, in milliseconds. */
+export const limitOf = (limits: ProviderTimeouts, kind: TimeoutKind): number => limits[SETTING[kind]];
+
 /**
  * The timeouts of one call on a single timer. It is re-armed only when it
  * fires early (the deadline moved on) or a phase brings the deadline nearer,
@@ -89,12 +92,7 @@ export class CallWatchdog {
 
   /** The nearer of the phase's deadline and the call's. */
   private deadline(): number {
-    const phase =
-      this.phase === "connect"
-        ? this.phaseStarted + this.limits.connectMs
-        : this.phase === "firstByte"
-          ? this.phaseStarted + this.limits.firstByteMs
-          : this.lastRead + this.limits.idleMs;
+    const phase = (this.phase === "idle" ? this.lastRead : this.phaseStarted) + limitOf(this.limits, this.phase);
     return Math.min(phase, this.started + this.limits.totalMs);
   }
 
