@@ -7,6 +7,7 @@ import type { EventBus } from "./bus/types.js";
 import type { AgentdConfig } from "./config/types.js";
 import { RunEngine } from "./engine/engine.js";
 import { EventLog } from "./events/log.js";
+import { endStreams, type OpenStream } from "./events/stream.js";
 import { auth } from "./http/auth.js";
 import type { Context, Reply } from "./http/context.js";
 import { answerClientErrors } from "./http/client-error.js";
@@ -145,6 +146,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
 
   const maxBodyBytes = options.maxBodyBytes ?? limits.maxBodyBytes ?? 4 * 1024 * 1024;
   const router = new Router();
+  const openStreams = new Set<OpenStream>();
   const base = `${API_PREFIX}/:workspace`;
   const authenticate = auth(store);
   const deps = {
@@ -157,6 +159,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       heartbeatMs: options.heartbeatMs ?? 15_000,
       maxBufferedBytes: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
       pageSize: 500,
+      open: openStreams,
     },
     limits: { maxBodyBytes, maxJsonDepth: limits.maxJsonDepth ?? 64 },
     idempotent: idempotency(store, { maxBodyBytes }),
@@ -192,6 +195,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     if (graceMs > 0) await engine.drain(graceMs);
     await engine.close();
     // Every event is committed: the streams end without a terminal event and their clients resume from their cursor.
+    await endStreams(openStreams, 1_000);
     http?.closeAllConnections();
     await closed;
     await tools.close();

@@ -17,6 +17,36 @@ export interface StreamOptions {
   maxBufferedBytes: number;
   /** Events read from the store per query while catching up. */
   pageSize: number;
+  /** The streams open now, for endStreams() at shutdown. */
+  open?: Set<OpenStream>;
+}
+
+/** A stream being served: how to end it, and its response (to know when what it wrote is out). */
+export interface OpenStream {
+  end(): void;
+  res: Context["res"];
+}
+
+/**
+ * Ends every open stream (without a terminal event: their clients resume from
+ * their cursor elsewhere) and waits, at most `waitMs`, until each response's
+ * bytes are handed to the kernel. Destroying the connections at once could
+ * drop frames still queued in the process: under load a shutdown test saw
+ * a stream lose the run's last event that way.
+ */
+export async function endStreams(open: Set<OpenStream>, waitMs: number): Promise<void> {
+  const flushed = [...open].map(
+    ({ end, res }) =>
+      new Promise<void>((resolve) => {
+        if (res.writableFinished || res.destroyed) return resolve();
+        res.once("finish", resolve);
+        res.once("close", resolve);
+        end();
+      }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(flushed), new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  clearTimeout(timer);
 }
 
 /**
@@ -52,6 +82,7 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
     const finish = () => {
       if (closed) return;
       closed = true;
+      options.open?.delete(entry);
       unsubscribe();
       offReconnect();
       clearInterval(heartbeat);
@@ -165,6 +196,8 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
     );
     heartbeat.unref();
 
+    const entry: OpenStream = { end: finish, res };
+    options.open?.add(entry);
     req.on("close", finish);
     res.on("close", finish);
     res.on("error", finish);
