@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ErrorBody } from "./errors.js";
 import { ToolCall } from "./tools.js";
 import { Usage } from "./usage.js";
 
@@ -223,3 +224,21 @@ export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(["result", "can
 export function isTerminalEventType(type: string): boolean {
   return TERMINAL_EVENT_TYPES.has(type);
 }
+
+/**
+ * Not a run event, and not in the RunEvent union: the frame that ends a
+ * stream the server could not go on serving (an error after the stream's
+ * headers were sent, when a JSON error reply is no longer possible). On the
+ * wire
+ *
+ *   event: error
+ *   data: {"type":"error","error":"...","code":"internal","message":"...","requestId":"req_..."}
+ *
+ * with the HTTP error body (ErrorBody) in `data`, and no `id:` line: it has
+ * no seq, as it is not part of the run's log. It is terminal for the stream
+ * (the seed SDK throws on it, as does @agentd/client); the run itself may
+ * still be going on, and a new stream request reads it from its cursor.
+ */
+export const STREAM_ERROR_EVENT = "error";
+export const StreamErrorFrame = ErrorBody.extend({ type: z.literal(STREAM_ERROR_EVENT) });
+export type StreamErrorFrame = z.infer<typeof StreamErrorFrame>;

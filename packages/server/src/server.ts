@@ -7,7 +7,7 @@ import type { EventBus } from "./bus/types.js";
 import type { AgentdConfig } from "./config/types.js";
 import { RunEngine } from "./engine/engine.js";
 import { EventLog } from "./events/log.js";
-import { endStreams, type OpenStream } from "./events/stream.js";
+import { endStreams, endWithErrorFrame, isEventStream, type OpenStream } from "./http/sse/index.js";
 import { auth } from "./http/auth.js";
 import type { Context, Reply } from "./http/context.js";
 import { answerClientErrors } from "./http/client-error.js";
@@ -255,7 +255,9 @@ async function handle(router: Router, logger: Logger, req: IncomingMessage, res:
     reply = await router.dispatch(ctx, req.method ?? "GET");
   } catch (error) {
     if (res.headersSent) {
-      // A streaming response already started: all that is left is to end it.
+      // An event stream already started ends with an `error` frame carrying the body a JSON reply would have had.
+      if (isEventStream(res)) return endWithErrorFrame(res, errorResponse(error, ctx, logger).body);
+      // Any other response that already started: all that is left is to end it.
       logger.error({ err: error, requestId }, "error after the response started");
       res.destroy();
       return;

@@ -1,4 +1,4 @@
-import type { RunEvent } from "@agentd/protocol";
+import type { RunEvent, StreamErrorFrame } from "@agentd/protocol";
 import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, AgentdError } from "../errors.js";
 import type { StreamOptions } from "../types.js";
 import type { Transport } from "./request.js";
@@ -10,6 +10,9 @@ import { readSse, type SseMessage } from "./sse.js";
 export const DEFAULT_IDLE_TIMEOUT_MS = 45_000;
 export const DEFAULT_MAX_RECONNECTS = 10;
 
+/** The `event:` of the frame that ends a stream the server could not go on serving (protocol's StreamErrorFrame). */
+const STREAM_ERROR_EVENT = "error";
+
 export function isTerminal(event: RunEvent): boolean {
   return event.type === "result" || event.type === "cancelled";
 }
@@ -19,6 +22,7 @@ export function isTerminal(event: RunEvent): boolean {
  * terminal event. A dropped connection, a stream that ends early or one that
  * goes silent for `idleTimeoutMs` is resumed with both `?lastSeq=` and
  * `Last-Event-ID` (seed 004 §7). Ending the iteration aborts the request.
+ * An `error` frame ends it with that error, thrown (streamError).
  */
 export async function* streamRunEvents(transport: Transport, runId: string, options: StreamOptions = {}): AsyncGenerator<RunEvent> {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -88,7 +92,19 @@ function toRunEvent(message: SseMessage): RunEvent {
   const fields = typeof data === "object" && data !== null ? (data as Record<string, unknown>) : {};
   // `data.type` wins over `event:`: proxies may strip the event line (seed 004 §7).
   const type = typeof fields.type === "string" ? fields.type : message.event;
+  if (type === STREAM_ERROR_EVENT) throw streamError(fields as Partial<StreamErrorFrame>);
   const seq = typeof fields.seq === "number" ? fields.seq : Number(message.id);
   if (!Number.isInteger(seq) || seq < 1) throw new AgentdError(`event without a seq on the run stream: ${message.data.slice(0, 200)}`);
   return { ...fields, seq, type } as RunEvent;
+}
+
+/**
+ * The server ended the stream with an `error` frame (a failure after the
+ * stream's headers were sent): thrown as the error the HTTP reply would have
+ * been, with its code, message and request id. Not retried by the reconnect
+ * loop: the frame is the server's answer, not a lost connection.
+ */
+function streamError(frame: Partial<StreamErrorFrame>): AgentdError {
+  const message = frame.message ?? frame.error ?? "the server ended the run stream with an error";
+  return new AgentdError(message, { code: frame.code, requestId: frame.requestId, body: frame });
 }

@@ -6,7 +6,7 @@ export type SignalListener = (message: string) => void;
 /**
  * Live fan-out of committed events to readers. Only a wake-up path: the
  * store is the log, and a reader that misses a publication catches up from
- * it (events/stream.ts). Embedded: in-process; scale-out: Redis pub/sub.
+ * it (http/sse/). Embedded: in-process; scale-out: Redis pub/sub.
  * Events travel serialized, as stored, so fan-out never re-encodes them.
  *
  * Delivery is at most once (Redis pub/sub drops what a disconnected

@@ -1,6 +1,6 @@
 import type { BodyLimits } from "../http/body.js";
 import type { Middleware } from "../http/context.js";
-import type { StreamOptions } from "../events/stream.js";
+import type { StreamOptions } from "../http/sse/index.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
 import type { RunService } from "../runs/service.js";

@@ -1,6 +1,6 @@
 import { CancelRunRequest, ContinueRunRequest, CreateRunRequest, LAST_SEQ_QUERY, ListRunsQuery, ToolResultRequest, headers } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
-import { parseCursor, streamRun } from "../events/stream.js";
+import { parseCursor, streamRun } from "../http/sse/index.js";
 import { parseJson } from "../http/body.js";
 import { parseQuery } from "../http/query.js";
 import { json, workspaceOf, type Middleware } from "../http/context.js";

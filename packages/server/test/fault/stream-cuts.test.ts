@@ -57,7 +57,7 @@ describe("backpressure", () => {
   it("disconnects a reader whose unsent bytes pass the limit instead of buffering without bound", async () => {
     const { EventEmitter } = await import("node:events");
     const { MemoryEventBus } = await import("../../src/bus/memory.js");
-    const { streamRun } = await import("../../src/events/stream.js");
+    const { streamRun } = await import("../../src/http/sse/index.js");
     // A response whose socket never drains: every write stays buffered.
     const res = Object.assign(new EventEmitter(), {
       writableLength: 0,
