@@ -44,7 +44,8 @@ export interface EngineOptions {
  * writes go, whether it is shutting down, and the two verbs a room may need
  * from another that sits above it: go on with a run (`execute`, the loop)
  * and cancel one. Those two are late-bound so the rooms import each other in
- * one direction only: context ← endings ← leave ← waiting ← resume ← loop ← input ← engine.
+ * one direction only, without cycles: endings.ts and leave.ts at the bottom,
+ * then waiting.ts, resume.ts, loop.ts, input.ts; engine.ts on top.
  */
 export interface EngineContext {
   readonly options: EngineOptions;
