@@ -107,7 +107,7 @@ export function idempotency(store: Store, options: IdempotencyOptions = {}): Mid
     const key = Array.isArray(raw) ? raw[0]! : raw;
     if (key.length === 0 || key.length > 255) {
       throw new AgentdError("invalid_request", "Idempotency-Key must be 1 to 255 characters", {
-        issues: [{ path: "Idempotency-Key", message: "1 to 255 characters" }],
+        issues: [{ path: IDEMPOTENCY_KEY.name, message: "1 to 255 characters" }],
       });
     }
     const target = { workspaceId: workspaceOf(ctx).id, scope: ctx.url.pathname, key: digestOf(key) };
@@ -158,6 +158,6 @@ function reused(): AgentdError {
   return new AgentdError(
     "idempotency_key_reused",
     "this Idempotency-Key was already used for another request (method, path or body); use a new key for a new request",
-    { issues: [{ path: "Idempotency-Key", message: "already used for another request" }] },
+    { issues: [{ path: IDEMPOTENCY_KEY.name, message: "already used for another request" }] },
   );
 }
