@@ -5,8 +5,8 @@ import { defineRoute } from "./route.js";
 
 /** Probes, metrics and this document: no key, outside any workspace. And the one workspace route that is not about runs. */
 export const systemRoutes = {
-  health: defineRoute({
-    operationId: "health",
+  getHealth: defineRoute({
+    operationId: "getHealth",
     method: "GET",
     path: "/healthz",
     summary: "Liveness",
@@ -14,8 +14,8 @@ export const systemRoutes = {
     auth: "none",
     responses: { 200: { description: "OK", schema: OkResponse } },
   }),
-  ready: defineRoute({
-    operationId: "ready",
+  getReadiness: defineRoute({
+    operationId: "getReadiness",
     method: "GET",
     path: "/readyz",
     summary: "Readiness: the store answers (503 when not), and every provider's circuit breaker",
@@ -24,8 +24,8 @@ export const systemRoutes = {
     // Not an error body: the same report as the 200, saying what is down.
     responses: { 200: { description: "Ready" }, 503: { description: "The store does not answer" } },
   }),
-  metrics: defineRoute({
-    operationId: "metrics",
+  getMetrics: defineRoute({
+    operationId: "getMetrics",
     method: "GET",
     path: "/metrics",
     summary: "Prometheus metrics",
@@ -33,8 +33,8 @@ export const systemRoutes = {
     auth: "none",
     responses: { 200: { description: "Text exposition format", mediaType: "text/plain" } },
   }),
-  openApi: defineRoute({
-    operationId: "openApi",
+  getOpenApiDocument: defineRoute({
+    operationId: "getOpenApiDocument",
     method: "GET",
     path: "/openapi.json",
     summary: "This document",

@@ -10,11 +10,11 @@ const STORE_CHECK_MS = 2_000;
 export function systemHandlers(deps: AppDeps): Handlers {
   let openapi: unknown;
   return {
-    health: () => json(200, { ok: true }),
+    getHealth: () => json(200, { ok: true }),
     // Ready when the store answers. A provider's open circuit is shown, not
     // counted: every instance shares the provider, so taking this one out of a
     // load balancer would not help, and runs with fallbacks still work.
-    ready: async () => {
+    getReadiness: async () => {
       const started = performance.now();
       let store: { ok: boolean; latencyMs: number; error?: string };
       try {
@@ -26,12 +26,12 @@ export function systemHandlers(deps: AppDeps): Handlers {
       return json(store.ok ? 200 : 503, { status: store.ok ? "ready" : "unavailable", store, providers: deps.models.circuits?.() ?? [] });
     },
     // Unauthenticated, like /healthz, for Prometheus: provider names and counts, nothing of any workspace.
-    metrics: async (ctx) => {
+    getMetrics: async (ctx) => {
       const text = await deps.metrics.text();
       ctx.res.writeHead(200, { "content-type": deps.metrics.contentType, "x-request-id": ctx.requestId });
       ctx.res.end(text);
     },
-    openApi: () => json(200, (openapi ??= openApiDocument())),
+    getOpenApiDocument: () => json(200, (openapi ??= openApiDocument())),
     listModels: (ctx) => {
       workspaceOf(ctx);
       return json(200, deps.models.catalog());
