@@ -1,6 +1,6 @@
 export { ERROR_RESPONSES, errorStatuses } from "./errors.js";
 export { IDEMPOTENCY_KEY, LAST_EVENT_ID, type RequestHeader } from "./headers.js";
-export { openApiDocument, PATH_PARAMETERS } from "./openapi.js";
+export { componentNames, openApiDocument, PATH_PARAMETERS } from "./openapi.js";
 export { PATH_ROUTES, pathBuilder, paths, WORKSPACE_PATH, type ClientOperations } from "./paths.js";
 export {
   defineRoute,
@@ -13,5 +13,5 @@ export {
   type RouteDeclaration,
   type SuccessResponse,
 } from "./route.js";
-export { componentSchemas, nameOf } from "./schemas.js";
+export { NAMED_SCHEMAS } from "./schemas.js";
 export { ROUTES, routes, type AnyRoute, type OperationId } from "./table.js";

@@ -2,10 +2,11 @@ import { z } from "zod";
 import { PROTOCOL_VERSION } from "../version.js";
 import { ERROR_RESPONSES, errorStatuses } from "./errors.js";
 import { pathParameters, type RouteDeclaration, type SuccessResponse } from "./route.js";
-import { componentSchemas, nameOf } from "./schemas.js";
+import { NAMED_SCHEMAS } from "./schemas.js";
 import { ROUTES } from "./table.js";
 
 type JsonObject = Record<string, unknown>;
+type Names = z.core.$ZodRegistry<{ id: string }>;
 
 /** Described once for every route that has them. */
 export const PATH_PARAMETERS: Record<string, string> = {
@@ -26,16 +27,18 @@ const ref = (kind: "schemas" | "responses" | "headers", name: string) => ({ $ref
 /**
  * The OpenAPI 3.1 document, generated from the route table (table.ts) and
  * the same zod schemas the server validates with. Component schemas are
- * named in schemas.ts; an operation writes its own body's fields out (so a
+ * named in schemas.ts or after the one operation whose body they are
+ * (`componentNames`); an operation writes its own body's fields out (so a
  * reader, and a test, sees them at the operation) under a `title` that is
  * the component's name, and every named schema inside is a `$ref`. Error
  * responses are shared components, each with its headers (`Retry-After` on
  * 429 and 503). `io: "input"`: what a client may send, defaults optional.
  */
 export function openApiDocument(): JsonObject {
-  const schemas = namedSchemas();
+  const names = componentNames(ROUTES);
+  const schemas = namedSchemas(names);
   const paths: Record<string, Record<string, JsonObject>> = {};
-  for (const route of ROUTES) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, schemas);
+  for (const route of ROUTES) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, names, schemas);
   return {
     openapi: "3.1.0",
     info: { title: "agentd", version: PROTOCOL_VERSION, description: "Self-hostable runtime for LLM agents." },
@@ -60,8 +63,26 @@ export function openApiDocument(): JsonObject {
   };
 }
 
-function namedSchemas(): Record<string, JsonObject> {
-  const { schemas } = z.toJSONSchema(componentSchemas, { io: "input", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` });
+/**
+ * The name of every component: NAMED_SCHEMAS, then each route body without
+ * one after its operation (createRun's body `CreateRunRequest`, a 2xx
+ * `CreateRunResponse`), so that a new route's own schemas need no entry.
+ */
+export function componentNames(routes: readonly RouteDeclaration[]): Names {
+  const names: Names = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(NAMED_SCHEMAS)) names.add(schema, { id });
+  const type = (route: RouteDeclaration, suffix: string) => `${route.operationId[0]!.toUpperCase()}${route.operationId.slice(1)}${suffix}`;
+  for (const route of routes) {
+    if (route.body && !names.has(route.body.schema)) names.add(route.body.schema, { id: type(route, "Request") });
+    for (const [status, { schema }] of Object.entries(route.responses)) {
+      if (schema && !names.has(schema)) names.add(schema, { id: type(route, status.startsWith("2") ? "Response" : `Response${status}`) });
+    }
+  }
+  return names;
+}
+
+function namedSchemas(names: Names): Record<string, JsonObject> {
+  const { schemas } = z.toJSONSchema(names, { io: "input", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` });
   return Object.fromEntries(
     Object.entries(schemas).map(([name, schema]) => {
       const { $schema: _schema, $id: _id, ...rest } = schema as JsonObject;
@@ -70,7 +91,7 @@ function namedSchemas(): Record<string, JsonObject> {
   );
 }
 
-function operation(route: RouteDeclaration, schemas: Record<string, JsonObject>): JsonObject {
+function operation(route: RouteDeclaration, names: Names, schemas: Record<string, JsonObject>): JsonObject {
   const parameters = [
     ...pathParameters(route.path).map((name) => ({
       name,
@@ -87,7 +108,7 @@ function operation(route: RouteDeclaration, schemas: Record<string, JsonObject>)
     ...(route.headers ?? []).map(({ name, description, schema }) => ({ name, in: "header", required: false, description, schema })),
   ];
   const responses: Record<string, JsonObject> = {};
-  for (const [status, response] of Object.entries(route.responses)) responses[status] = success(response, schemas);
+  for (const [status, response] of Object.entries(route.responses)) responses[status] = success(response, names, schemas);
   for (const status of errorStatuses(route)) responses[String(status)] ??= ref("responses", ERROR_RESPONSES[status]!.name);
   return {
     operationId: route.operationId,
@@ -96,19 +117,24 @@ function operation(route: RouteDeclaration, schemas: Record<string, JsonObject>)
     ...(route.auth === "none" ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
-      ? { requestBody: { required: route.body.required, content: { "application/json": { schema: inline(route.body.schema, schemas) } } } }
+      ? {
+          requestBody: {
+            required: route.body.required,
+            content: { "application/json": { schema: inline(route.body.schema, names, schemas) } },
+          },
+        }
       : {}),
     responses,
   };
 }
 
-function success(response: SuccessResponse, schemas: Record<string, JsonObject>): JsonObject {
+function success(response: SuccessResponse, names: Names, schemas: Record<string, JsonObject>): JsonObject {
   const mediaType = response.mediaType ?? "application/json";
   const schema =
     mediaType === "text/event-stream"
-      ? ref("schemas", named(response.schema!))
+      ? ref("schemas", names.get(response.schema!)!.id)
       : response.schema
-        ? inline(response.schema, schemas)
+        ? inline(response.schema, names, schemas)
         : { type: mediaType === "text/plain" ? "string" : "object" };
   return {
     description: response.description,
@@ -118,15 +144,9 @@ function success(response: SuccessResponse, schemas: Record<string, JsonObject>)
 }
 
 /** A body's own schema, written out with its component name as `title`; what it contains stays `$ref`s. */
-function inline(schema: z.ZodType, schemas: Record<string, JsonObject>): JsonObject {
-  const name = named(schema);
+function inline(schema: z.ZodType, names: Names, schemas: Record<string, JsonObject>): JsonObject {
+  const name = names.get(schema)!.id;
   return { title: name, ...schemas[name] };
-}
-
-function named(schema: z.ZodType): string {
-  const name = nameOf(schema);
-  if (name === undefined) throw new Error("a route's body schema has no component name: add it to routes/schemas.ts");
-  return name;
 }
 
 function errorResponses(): Record<string, JsonObject> {

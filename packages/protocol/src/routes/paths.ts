@@ -50,5 +50,8 @@ type WorkspaceOperationId = { [K in OperationId]: Relative<(typeof routes)[K]["p
  * here fails the SDK's build until the copy is generated again.
  */
 export type ClientOperations = {
-  [K in WorkspaceOperationId]: (...args: PathArguments<Relative<(typeof routes)[K]["path"]>>) => { method: (typeof routes)[K]["method"]; path: string };
+  [K in WorkspaceOperationId]: (...args: PathArguments<Relative<(typeof routes)[K]["path"]>>) => {
+    method: (typeof routes)[K]["method"];
+    path: string;
+  };
 };

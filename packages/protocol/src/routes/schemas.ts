@@ -23,13 +23,14 @@ import { Usage } from "../usage.js";
 
 /**
  * The named schemas of the document (`components.schemas`), by the name a
- * client generator gives their types. Every body a route declares must be
- * here (openapi.ts refuses one that is not); a schema inside another one is
- * named when it is worth a type of its own, and then appears as a `$ref`.
- * A registry of its own, not `.meta({ id })`: naming must not change the
- * schema objects the server validates with.
+ * client generator gives their types: a schema inside another one is named
+ * when it is worth a type of its own, and then appears as a `$ref`; a body
+ * shared by routes is named here. A route's own body needs no entry: the
+ * document names it after its operation (`<OperationId>Request`,
+ * `<OperationId>Response`). A map of our own, not `.meta({ id })`: naming
+ * must not change the schema objects the server validates with.
  */
-const NAMED = {
+export const NAMED_SCHEMAS = {
   ErrorBody,
   FieldIssue,
   OkResponse,
@@ -67,11 +68,3 @@ const NAMED = {
   Metadata,
   Usage,
 } satisfies Record<string, z.ZodType>;
-
-export const componentSchemas = z.registry<{ id: string }>();
-for (const [id, schema] of Object.entries(NAMED)) componentSchemas.add(schema, { id });
-
-/** The component name of a schema, or undefined when it has none. */
-export function nameOf(schema: z.ZodType): string | undefined {
-  return componentSchemas.get(schema)?.id;
-}
