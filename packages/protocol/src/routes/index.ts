@@ -1,6 +1,7 @@
 export { ERROR_RESPONSES, errorStatuses } from "./errors.js";
 export { IDEMPOTENCY_KEY, LAST_EVENT_ID, type RequestHeader } from "./headers.js";
-export { componentNames, openApiDocument, PATH_PARAMETERS } from "./openapi.js";
+export { componentNames } from "./components.js";
+export { openApiDocument, PATH_PARAMETERS } from "./openapi.js";
 export { PATH_ROUTES, pathBuilder, paths, WORKSPACE_PATH, type ClientOperations } from "./paths.js";
 export {
   defineRoute,
