@@ -5,6 +5,7 @@ export { openApiDocument, PATH_PARAMETERS } from "./openapi.js";
 export { PATH_ROUTES, pathBuilder, paths, WORKSPACE_PATH, type ClientOperations } from "./paths.js";
 export {
   defineRoute,
+  TAGS,
   pathParameters,
   type Auth,
   type ErrorStatus,

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { PROTOCOL_VERSION } from "../version.js";
 import { components, ref, type Components, type JsonObject } from "./components.js";
 import { ERROR_RESPONSES, errorStatuses } from "./errors.js";
-import { pathParameters, type RouteDeclaration, type SuccessResponse } from "./route.js";
+import { pathParameters, TAGS, type RouteDeclaration, type SuccessResponse } from "./route.js";
 import { ROUTES } from "./table.js";
 
 /** Described once for every route that has them. */
@@ -11,13 +11,6 @@ export const PATH_PARAMETERS: Record<string, string> = {
   runId: "A run's id (`run_…`)",
   sessionId: "A session's id (`ses_…`)",
 };
-
-const TAGS = [
-  { name: "system", description: "Probes, metrics and this document; no key" },
-  { name: "models", description: "What the workspace can run" },
-  { name: "runs", description: "Agent runs: start, follow, answer, decide, cancel" },
-  { name: "sessions", description: "Conversations whose messages are runs on a shared history" },
-];
 
 /**
  * The OpenAPI 3.1 document, generated from the route table (table.ts) and
@@ -36,7 +29,7 @@ export function openApiDocument(): JsonObject {
   return {
     openapi: "3.1.0",
     info: { title: "agentd", version: PROTOCOL_VERSION, description: "Self-hostable runtime for LLM agents." },
-    tags: TAGS,
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer" },

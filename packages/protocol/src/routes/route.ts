@@ -1,6 +1,14 @@
 import type { z } from "zod";
 import type { RequestHeader } from "./headers.js";
 
+/** Groups of operations: the document's tags, a generator's resources (`client.runs.create`). */
+export const TAGS = {
+  system: "Probes, metrics and this document; no key",
+  models: "What the workspace can run",
+  runs: "Agent runs: start, follow, answer, decide, cancel",
+  sessions: "Conversations whose messages are runs on a shared history",
+} as const;
+
 /*
  * One route, declared once (issue #10): the server registers its handler by
  * `operationId`, the OpenAPI document is generated from it, the SDK's path
@@ -52,7 +60,7 @@ export interface RouteDeclaration {
   path: string;
   summary: string;
   /** Groups operations in the document (a generator's resource: `client.runs.create`). */
-  tag: "system" | "models" | "runs" | "sessions";
+  tag: keyof typeof TAGS;
   auth: Auth;
   /**
    * The permission a key needs (issue #12 brings scoped keys); reserved:
