@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { API_PREFIX, headers } from "@agentd/protocol";
+import { headers } from "@agentd/protocol";
 import { AgentdError } from "./errors.js";
 import { MemoryEventBus } from "./bus/memory.js";
 import type { EventBus } from "./bus/types.js";
@@ -13,6 +13,7 @@ import type { Context, Reply } from "./http/context.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { errorResponse } from "./http/error-handler.js";
 import { idempotency } from "./http/idempotency.js";
+import { registerRoutes } from "./http/register.js";
 import { Router } from "./http/router.js";
 import { newId } from "./ids.js";
 import { createLogger, parseLogLevel, type Logger } from "./logger.js";
@@ -23,9 +24,9 @@ import { MemoryRunQueue } from "./queue/memory.js";
 import type { RunQueue } from "./queue/types.js";
 import { hostname } from "node:os";
 import { randomBase62 } from "./ids.js";
-import { runRoutes } from "./routes/runs.js";
-import { sessionRoutes } from "./routes/sessions.js";
-import { systemRoutes } from "./routes/system.js";
+import { runHandlers } from "./routes/runs.js";
+import { sessionHandlers } from "./routes/sessions.js";
+import { systemHandlers } from "./routes/system.js";
 import { RunService } from "./runs/service.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS } from "./runs/admission.js";
 import { SessionService } from "./sessions/service.js";
@@ -147,8 +148,6 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const maxBodyBytes = options.maxBodyBytes ?? limits.maxBodyBytes ?? 4 * 1024 * 1024;
   const router = new Router();
   const openStreams = new Set<OpenStream>();
-  const base = `${API_PREFIX}/:workspace`;
-  const authenticate = auth(store);
   const deps = {
     runs,
     sessions,
@@ -174,9 +173,9 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
         },
       ),
   };
-  systemRoutes(router, base, authenticate, deps);
-  runRoutes(router, base, authenticate, deps);
-  sessionRoutes(router, base, authenticate, deps);
+  // Every route of the protocol's table; one without a handler here answers 501.
+  const handlers = { ...systemHandlers(deps), ...runHandlers(deps), ...sessionHandlers(deps) };
+  registerRoutes(router, handlers, { authenticate: auth(store), idempotent: deps.idempotent });
 
   const recovered = await engine.recover();
   if (recovered > 0) logger.info({ runs: recovered }, "picked up unfinished runs");

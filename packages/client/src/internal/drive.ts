@@ -5,7 +5,7 @@ import type { DriveOptions, RunResult } from "../types.js";
 import { executeToolCall } from "./dispatch.js";
 import { streamRunEvents } from "./event-stream.js";
 import type { Transport } from "./request.js";
-import { paths } from "./routes.js";
+import { operations } from "./routes.js";
 import { linkedController } from "./signals.js";
 
 /** How long a best-effort cancel may take after the caller aborted, in milliseconds. */
@@ -18,7 +18,12 @@ const CANCEL_TIMEOUT_MS = 5_000;
  * that has moved on) ends the drive with that error rather than leaving the
  * run waiting unseen.
  */
-export async function* driveRun(transport: Transport, runId: string, tools: Map<string, LocalTool>, options: DriveOptions = {}): AsyncGenerator<RunEvent> {
+export async function* driveRun(
+  transport: Transport,
+  runId: string,
+  tools: Map<string, LocalTool>,
+  options: DriveOptions = {},
+): AsyncGenerator<RunEvent> {
   const { controller, release } = linkedController(options.signal);
   // An object, not a `let`: it is written from the tool callbacks.
   const state: { failure?: { error: unknown } } = {};
@@ -26,7 +31,7 @@ export async function* driveRun(transport: Transport, runId: string, tools: Map<
     const body = await executeToolCall(tools.get(event.name), event, controller.signal, runId);
     if (controller.signal.aborted) return;
     try {
-      await transport.json({ method: "POST", path: paths.runToolResults(runId), body, signal: controller.signal });
+      await transport.json({ ...operations.submitToolResult(runId), body, signal: controller.signal });
     } catch (error) {
       // 404 unknown_tool_use / 409 run_terminal: the run ended or timed the call out; its terminal event says how.
       if (NotFoundError.isInstance(error) || ConflictError.isInstance(error) || controller.signal.aborted) return;
@@ -39,7 +44,11 @@ export async function* driveRun(transport: Transport, runId: string, tools: Map<
       const answer = await options.onApproval!({ runId, toolUseId: event.toolUseId, name: event.name, args: event.args });
       const decision = typeof answer === "boolean" ? { approved: answer } : answer;
       if (controller.signal.aborted) return;
-      await transport.json({ method: "POST", path: paths.runContinue(runId), body: { approvals: [{ toolUseId: event.toolUseId, ...decision }] }, signal: controller.signal });
+      await transport.json({
+        ...operations.continueRun(runId),
+        body: { approvals: [{ toolUseId: event.toolUseId, ...decision }] },
+        signal: controller.signal,
+      });
     } catch (error) {
       if (NotFoundError.isInstance(error) || ConflictError.isInstance(error) || controller.signal.aborted) return;
       state.failure ??= { error };
@@ -55,9 +64,11 @@ export async function* driveRun(transport: Transport, runId: string, tools: Map<
     }
   } catch (error) {
     const { failure } = state;
-    if (failure || options.signal?.aborted) await cancelQuietly(transport, runId, failure ? "a local tool result could not be delivered" : "aborted by the client");
+    if (failure || options.signal?.aborted)
+      await cancelQuietly(transport, runId, failure ? "a local tool result could not be delivered" : "aborted by the client");
     if (failure) throw failure.error;
-    if (APIUserAbortError.isInstance(error)) throw new APIUserAbortError(`run ${runId} was aborted by the caller`, { cause: options.signal?.reason });
+    if (APIUserAbortError.isInstance(error))
+      throw new APIUserAbortError(`run ${runId} was aborted by the caller`, { cause: options.signal?.reason });
     throw error;
   } finally {
     // The run is over or abandoned: stop tool executions still in flight.
@@ -68,7 +79,7 @@ export async function* driveRun(transport: Transport, runId: string, tools: Map<
 
 async function cancelQuietly(transport: Transport, runId: string, reason: string): Promise<void> {
   await transport
-    .json({ method: "POST", path: paths.runCancel(runId), body: { reason }, maxRetries: 0, timeoutMs: CANCEL_TIMEOUT_MS })
+    .json({ ...operations.cancelRun(runId), body: { reason }, maxRetries: 0, timeoutMs: CANCEL_TIMEOUT_MS })
     .catch(() => undefined);
 }
 

@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, AgentdError, errorFromResponse } from "../errors.js";
 import { isRetryableError, retryDelayMs, sleep } from "./retry.js";
-import { paths } from "./routes.js";
+import { headers as HEADERS, paths } from "./routes.js";
 import { abortable, linkedController } from "./signals.js";
 
 /** Options every SDK method accepts as its last argument. */
@@ -29,7 +29,7 @@ export interface TransportConfig {
 
 export interface Call extends RequestOptions {
   method: "GET" | "POST" | "DELETE";
-  /** A path under the workspace, from `paths`. */
+  /** A path under the workspace, from `operations` (with `method`) or `paths`. */
   path: string;
   /** A list value becomes a repeated parameter (`?status=a&status=b`). */
   query?: Record<string, string | number | readonly string[] | undefined>;
@@ -58,7 +58,10 @@ export class Transport {
       try {
         return JSON.parse(text) as T;
       } catch (cause) {
-        throw new AgentdError(`invalid JSON in a ${response.status} response from ${call.method} ${call.path}`, { status: response.status, cause });
+        throw new AgentdError(`invalid JSON in a ${response.status} response from ${call.method} ${call.path}`, {
+          status: response.status,
+          cause,
+        });
       }
     });
   }
@@ -84,7 +87,12 @@ export class Transport {
     }
   }
 
-  private async once<R>(call: Call, headers: Record<string, string>, read: (response: Response) => Promise<R>, keepLinked: boolean): Promise<R> {
+  private async once<R>(
+    call: Call,
+    headers: Record<string, string>,
+    read: (response: Response) => Promise<R>,
+    keepLinked: boolean,
+  ): Promise<R> {
     const timeoutMs = call.timeoutMs ?? this.config.timeoutMs;
     const { controller, release } = linkedController(call.signal);
     let timedOut = false;
@@ -117,7 +125,7 @@ export class Transport {
     if (call.body !== undefined) headers["content-type"] = "application/json";
     // Made once per logical call so every retry carries the same key: a
     // server that honours it can recognise a POST it already processed.
-    if (call.method === "POST") headers["idempotency-key"] = call.idempotencyKey ?? newIdempotencyKey();
+    if (call.method === "POST") headers[HEADERS.idempotencyKey] = call.idempotencyKey ?? newIdempotencyKey();
     for (const [key, value] of Object.entries({ ...this.config.defaultHeaders, ...call.headers })) headers[key.toLowerCase()] = value;
     return headers;
   }
@@ -130,7 +138,7 @@ export class Transport {
  */
 function mayRetry(call: Call, headers: Record<string, string>, error: unknown): boolean {
   if (!isRetryableError(error)) return false;
-  if (call.method !== "POST" || headers["idempotency-key"]) return true;
+  if (call.method !== "POST" || headers[HEADERS.idempotencyKey]) return true;
   const status = AgentdError.isInstance(error) ? error.status : undefined;
   return status === 408 || status === 429;
 }

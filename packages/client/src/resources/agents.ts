@@ -1,7 +1,7 @@
 import type { RunEvent } from "@agentd/protocol";
 import { collectResult, driveRun } from "../internal/drive.js";
 import type { Transport } from "../internal/request.js";
-import { paths } from "../internal/routes.js";
+import { operations } from "../internal/routes.js";
 import { toolHandlers, toWireTools } from "../tools.js";
 import type { RunParams, RunResult } from "../types.js";
 import type { CreateRunResponse } from "@agentd/protocol";
@@ -28,6 +28,6 @@ export class Agents {
 
   private start(params: RunParams): Promise<CreateRunResponse> {
     const { signal, onDelta: _onDelta, onApproval: _onApproval, tools, ...request } = params;
-    return this.transport.json({ method: "POST", path: paths.runs(), body: { ...request, tools: toWireTools(tools) }, signal });
+    return this.transport.json({ ...operations.createRun(), body: { ...request, tools: toWireTools(tools) }, signal });
   }
 }

@@ -1,12 +1,12 @@
 import type { ModelCatalog } from "@agentd/protocol";
 import type { RequestOptions, Transport } from "../internal/request.js";
-import { paths } from "../internal/routes.js";
+import { operations } from "../internal/routes.js";
 
 export class Models {
   constructor(private readonly transport: Transport) {}
 
   /** The models this workspace can run, and the default one. */
   list(options?: RequestOptions): Promise<ModelCatalog> {
-    return this.transport.json({ method: "GET", path: paths.models(), ...options });
+    return this.transport.json({ ...operations.listModels(), ...options });
   }
 }

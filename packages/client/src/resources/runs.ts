@@ -1,8 +1,16 @@
-import type { CancelRunRequest, ContinueRunRequest, CreateRunResponse, ListRunsResponse, OkResponse, RunEvent, RunSnapshot } from "@agentd/protocol";
+import type {
+  CancelRunRequest,
+  ContinueRunRequest,
+  CreateRunResponse,
+  ListRunsResponse,
+  OkResponse,
+  RunEvent,
+  RunSnapshot,
+} from "@agentd/protocol";
 import { collectResult } from "../internal/drive.js";
 import { streamRunEvents } from "../internal/event-stream.js";
 import type { RequestOptions, Transport } from "../internal/request.js";
-import { paths } from "../internal/routes.js";
+import { operations } from "../internal/routes.js";
 import { PageList } from "../pagination.js";
 import { toWireTools } from "../tools.js";
 import type { ListRunsParams, RunResult, StartRunParams, StreamOptions, ToolResultBody } from "../types.js";
@@ -16,16 +24,16 @@ export class Runs {
 
   /** Creates a run (202) without following it. Local handlers in `tools` are not run: use `agents.run` for that. */
   start(params: StartRunParams, options?: RequestOptions): Promise<CreateRunResponse> {
-    return this.transport.json({ method: "POST", path: paths.runs(), body: { ...params, tools: toWireTools(params.tools) }, ...options });
+    return this.transport.json({ ...operations.createRun(), body: { ...params, tools: toWireTools(params.tools) }, ...options });
   }
 
   /** Decides calls waiting for approval (`approval_required`); all or nothing. */
   async continue(runId: string, body: ContinueRunRequest, options?: RequestOptions): Promise<void> {
-    await this.transport.json<OkResponse>({ method: "POST", path: paths.runContinue(runId), body, ...options });
+    await this.transport.json<OkResponse>({ ...operations.continueRun(runId), body, ...options });
   }
 
   get(runId: string, options?: RequestOptions): Promise<RunSnapshot> {
-    return this.transport.json({ method: "GET", path: paths.run(runId), ...options });
+    return this.transport.json({ ...operations.getRun(runId), ...options });
   }
 
   /**
@@ -37,7 +45,7 @@ export class Runs {
     const { cursor, ...filters } = params;
     const query = listQuery(filters);
     return new PageList(
-      (next) => this.transport.json<ListRunsResponse>({ method: "GET", path: paths.runs(), query: { ...query, cursor: next }, ...options }),
+      (next) => this.transport.json<ListRunsResponse>({ ...operations.listRuns(), query: { ...query, cursor: next }, ...options }),
       (page) => page.runs,
       cursor,
     );
@@ -45,12 +53,12 @@ export class Runs {
 
   /** Idempotent; the run ends with a `cancelled` event. */
   cancel(runId: string, body: CancelRunRequest = {}, options?: RequestOptions): Promise<OkResponse> {
-    return this.transport.json({ method: "POST", path: paths.runCancel(runId), body, ...options });
+    return this.transport.json({ ...operations.cancelRun(runId), body, ...options });
   }
 
   /** Answers a `local_tool_call` by hand (`agents.run` does this for `defineTool` handlers). */
   submitToolResult(runId: string, body: ToolResultBody, options?: RequestOptions): Promise<OkResponse> {
-    return this.transport.json({ method: "POST", path: paths.runToolResults(runId), body, ...options });
+    return this.transport.json({ ...operations.submitToolResult(runId), body, ...options });
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { CreateRunResponse, CreateSessionResponse, RunEvent, SessionInfo, ToolRef } from "@agentd/protocol";
 import { collectResult, driveRun } from "../internal/drive.js";
 import type { RequestOptions, Transport } from "../internal/request.js";
-import { paths } from "../internal/routes.js";
+import { operations } from "../internal/routes.js";
 import { toolHandlers, toWireTools, type LocalTool, type ToolInput } from "../tools.js";
 import type { RunResult, SendOptions, SessionParams } from "../types.js";
 
@@ -11,8 +11,7 @@ export class Sessions {
   /** Creates a conversation with the given agent; its local tools answer every message sent through the returned Session. */
   async create(params: SessionParams, options?: RequestOptions): Promise<Session> {
     const created = await this.transport.json<CreateSessionResponse>({
-      method: "POST",
-      path: paths.sessions(),
+      ...operations.createSession(),
       body: { ...params, tools: toWireTools(params.tools) },
       ...options,
     });
@@ -20,12 +19,12 @@ export class Sessions {
   }
 
   get(sessionId: string, options?: RequestOptions): Promise<SessionInfo> {
-    return this.transport.json({ method: "GET", path: paths.session(sessionId), ...options });
+    return this.transport.json({ ...operations.getSession(sessionId), ...options });
   }
 
   /** Ends the session and cancels its run in progress, if any. */
   async end(sessionId: string, options?: RequestOptions): Promise<void> {
-    await this.transport.json({ method: "DELETE", path: paths.session(sessionId), ...options });
+    await this.transport.json({ ...operations.endSession(sessionId), ...options });
   }
 
   /**
@@ -61,16 +60,16 @@ export class Session {
   }
 
   info(options?: RequestOptions): Promise<SessionInfo> {
-    return this.transport.json({ method: "GET", path: paths.session(this.id), ...options });
+    return this.transport.json({ ...operations.getSession(this.id), ...options });
   }
 
   async end(options?: RequestOptions): Promise<void> {
-    await this.transport.json({ method: "DELETE", path: paths.session(this.id), ...options });
+    await this.transport.json({ ...operations.endSession(this.id), ...options });
   }
 
   private post(prompt: string, options: SendOptions): Promise<CreateRunResponse> {
     const { metadata, modelParams, dependencies, onBusy } = options;
     const body = { prompt, tools: this.refreshTools, metadata, modelParams, dependencies, onBusy };
-    return this.transport.json({ method: "POST", path: paths.sessionMessages(this.id), body, signal: options.signal });
+    return this.transport.json({ ...operations.sendSessionMessage(this.id), body, signal: options.signal });
   }
 }

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { IDEMPOTENCY_KEY } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import type { IdempotencyKey, Store } from "../store/types.js";
 import { readBody } from "./body.js";
 import { workspaceOf, type Context, type Middleware, type Reply } from "./context.js";
 
-const HEADER = "idempotency-key";
 /** How often this process deletes expired keys (when it serves keyed requests at all), and how many per statement. */
 const PURGE_EVERY_MS = 60_000;
 const PURGE_BATCH = 1_000;
@@ -102,12 +102,12 @@ export function idempotency(store: Store, options: IdempotencyOptions = {}): Mid
   };
 
   return async (ctx, next) => {
-    const raw = ctx.req.headers[HEADER];
+    const raw = ctx.req.headers[IDEMPOTENCY_KEY.key];
     if (raw === undefined) return next();
     const key = Array.isArray(raw) ? raw[0]! : raw;
     if (key.length === 0 || key.length > 255) {
       throw new AgentdError("invalid_request", "Idempotency-Key must be 1 to 255 characters", {
-        issues: [{ path: "Idempotency-Key", message: "1 to 255 characters" }],
+        issues: [{ path: IDEMPOTENCY_KEY.name, message: "1 to 255 characters" }],
       });
     }
     const target = { workspaceId: workspaceOf(ctx).id, scope: ctx.url.pathname, key: digestOf(key) };
@@ -158,6 +158,6 @@ function reused(): AgentdError {
   return new AgentdError(
     "idempotency_key_reused",
     "this Idempotency-Key was already used for another request (method, path or body); use a new key for a new request",
-    { issues: [{ path: "Idempotency-Key", message: "already used for another request" }] },
+    { issues: [{ path: IDEMPOTENCY_KEY.name, message: "already used for another request" }] },
   );
 }

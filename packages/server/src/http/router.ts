@@ -9,16 +9,18 @@ interface Route {
 }
 
 /**
- * Method + path matching with `:param` segments. Small on purpose: a route
- * table of a dozen entries needs no radix tree, and owning it keeps the hot
- * path free of adapters (see docs/ARCHITECTURE.md).
+ * Method + path matching with `{param}` segments (the route table's OpenAPI
+ * templates; `:param` works too). Small on purpose: a route table of a dozen
+ * entries needs no radix tree, and owning it keeps the hot path free of
+ * adapters (see docs/ARCHITECTURE.md). Routes come from the table through
+ * registerRoutes (register.ts); `on` is the primitive under it.
  */
 export class Router {
   private readonly routes: Route[] = [];
 
   on(method: string, pattern: string, ...stack: [...Middleware[], Handler]): this {
     const handler = stack.pop() as Handler;
-    this.routes.push({ method, segments: split(pattern), handler, middleware: stack as Middleware[] });
+    this.routes.push({ method, segments: patternSegments(pattern), handler, middleware: stack as Middleware[] });
     return this;
   }
 
@@ -41,6 +43,11 @@ export class Router {
 
 function split(path: string): string[] {
   return path.split("/").filter((segment) => segment.length > 0);
+}
+
+/** A pattern's segments, each `{name}` written `:name` once at registration, so matching tests one prefix. */
+function patternSegments(pattern: string): string[] {
+  return split(pattern).map((segment) => (segment.startsWith("{") && segment.endsWith("}") ? `:${segment.slice(1, -1)}` : segment));
 }
 
 function match(pattern: string[], segments: string[]): Record<string, string> | undefined {

@@ -1,50 +1,50 @@
-import { CancelRunRequest, ContinueRunRequest, CreateRunRequest, LAST_SEQ_QUERY, ListRunsQuery, ToolResultRequest, headers } from "@agentd/protocol";
+import { LAST_EVENT_ID, LAST_SEQ_QUERY, routes } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import { parseCursor, streamRun } from "../http/sse/index.js";
 import { parseJson } from "../http/body.js";
 import { parseQuery } from "../http/query.js";
-import { json, workspaceOf, type Middleware } from "../http/context.js";
-import type { Router } from "../http/router.js";
+import { json, workspaceOf } from "../http/context.js";
+import type { Handlers } from "../http/register.js";
 import type { AppDeps } from "./deps.js";
 
-export function runRoutes(router: Router, base: string, authenticate: Middleware, deps: AppDeps): void {
+/** The runs' handlers, by operationId; paths, auth and idempotency come from the route table. */
+export function runHandlers(deps: AppDeps): Handlers {
   const { runs, limits } = deps;
+  return {
+    createRun: async (ctx) => {
+      const body = await parseJson(ctx, routes.createRun.body.schema, limits);
+      return json(202, await runs.create(workspaceOf(ctx), body));
+    },
 
-  router.on("POST", `${base}/agent-runs`, authenticate, deps.idempotent, async (ctx) => {
-    const body = await parseJson(ctx, CreateRunRequest, limits);
-    return json(202, await runs.create(workspaceOf(ctx), body));
-  });
+    listRuns: async (ctx) => json(200, await runs.list(workspaceOf(ctx), parseQuery(ctx.url.searchParams, routes.listRuns.query.schema))),
 
-  router.on("GET", `${base}/agent-runs`, authenticate, async (ctx) =>
-    json(200, await runs.list(workspaceOf(ctx), parseQuery(ctx.url.searchParams, ListRunsQuery))),
-  );
+    getRun: async (ctx) => json(200, await runs.snapshot(workspaceOf(ctx), ctx.params.runId!)),
 
-  router.on("GET", `${base}/agent-runs/:runId`, authenticate, async (ctx) => json(200, await runs.snapshot(workspaceOf(ctx), ctx.params.runId!)));
+    streamRun: async (ctx) => {
+      const parsed = parseCursor(ctx.url.searchParams.get(LAST_SEQ_QUERY), headerValue(ctx.req.headers[LAST_EVENT_ID.key]));
+      if ("error" in parsed) throw new AgentdError("invalid_request", parsed.error.message, { issues: [parsed.error] });
+      await streamRun(ctx, deps.stream, await runs.streamTarget(workspaceOf(ctx), ctx.params.runId!), parsed.cursor);
+    },
 
-  router.on("GET", `${base}/agent-runs/:runId/stream`, authenticate, async (ctx) => {
-    const parsed = parseCursor(ctx.url.searchParams.get(LAST_SEQ_QUERY), headerValue(ctx.req.headers[headers.lastEventId]));
-    if ("error" in parsed) throw new AgentdError("invalid_request", parsed.error.message, { issues: [parsed.error] });
-    await streamRun(ctx, deps.stream, await runs.streamTarget(workspaceOf(ctx), ctx.params.runId!), parsed.cursor);
-  });
+    submitToolResult: async (ctx) => {
+      const body = await parseJson(ctx, routes.submitToolResult.body.schema, limits);
+      const outcome = body.error !== undefined ? { error: body.error } : { result: body.result ?? "" };
+      const status = await runs.submitToolResult(workspaceOf(ctx), ctx.params.runId!, body.toolUseId, outcome);
+      return json(200, { ok: true, ...(status === "ignored" ? { ignored: true } : {}) });
+    },
 
-  router.on("POST", `${base}/agent-runs/:runId/tool-results`, authenticate, async (ctx) => {
-    const body = await parseJson(ctx, ToolResultRequest, limits);
-    const outcome = body.error !== undefined ? { error: body.error } : { result: body.result ?? "" };
-    const status = await runs.submitToolResult(workspaceOf(ctx), ctx.params.runId!, body.toolUseId, outcome);
-    return json(200, { ok: true, ...(status === "ignored" ? { ignored: true } : {}) });
-  });
+    continueRun: async (ctx) => {
+      const body = await parseJson(ctx, routes.continueRun.body.schema, limits);
+      await runs.continue(workspaceOf(ctx), ctx.params.runId!, body.approvals);
+      return json(200, { ok: true });
+    },
 
-  router.on("POST", `${base}/agent-runs/:runId/continue`, authenticate, async (ctx) => {
-    const body = await parseJson(ctx, ContinueRunRequest, limits);
-    await runs.continue(workspaceOf(ctx), ctx.params.runId!, body.approvals);
-    return json(200, { ok: true });
-  });
-
-  router.on("POST", `${base}/agent-runs/:runId/cancel`, authenticate, async (ctx) => {
-    const body = await parseJson(ctx, CancelRunRequest, limits, { optional: true });
-    await runs.cancel(workspaceOf(ctx), ctx.params.runId!, body.reason);
-    return json(200, { ok: true });
-  });
+    cancelRun: async (ctx) => {
+      const body = await parseJson(ctx, routes.cancelRun.body.schema, limits, { optional: true });
+      await runs.cancel(workspaceOf(ctx), ctx.params.runId!, body.reason);
+      return json(200, { ok: true });
+    },
+  };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

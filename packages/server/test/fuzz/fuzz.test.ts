@@ -123,9 +123,9 @@ describe("schema-driven fuzz of every route", () => {
       const doc = docResponse.body as Record<string, unknown>;
       const routes = routesOf(doc);
       expect(routes.length, "the OpenAPI document lists no operations").toBeGreaterThan(0);
-      const missing = routes.filter((route) => ROUTE_HINTS[route.id] === undefined).map((route) => route.id);
+      const missing = routes.filter((route) => !Object.hasOwn(ROUTE_HINTS, route.operationId)).map((route) => route.id);
       expect(missing, "operations of the OpenAPI document without a generator (ROUTE_HINTS in requests.ts)").toEqual([]);
-      const stale = Object.keys(ROUTE_HINTS).filter((id) => !routes.some((route) => route.id === id));
+      const stale = Object.keys(ROUTE_HINTS).filter((id) => !routes.some((route) => route.operationId === id));
       expect(stale, "generators for operations the OpenAPI document no longer lists").toEqual([]);
 
       const w = await world();
@@ -166,7 +166,7 @@ describe("schema-driven fuzz of every route", () => {
           while (flood.sent < FLOOD_RUNS) {
             flood.sent++;
             const req: FuzzRequest = {
-              route: `POST /api/v1/workspaces/{workspace}/agent-runs`,
+              route: routes.find((route) => route.operationId === "createRun")!.id,
               method: "POST",
               path: floodPath,
               headers: { authorization: `Bearer ${w.a.key}`, "content-type": "application/json" },

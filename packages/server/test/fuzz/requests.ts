@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import type { OperationId } from "@agentd/protocol";
 import type { Body, FuzzRequest } from "./http.js";
 import { bodyBytes } from "./http.js";
 import { deep, hugeString, jsonText, percentEncode } from "./json-text.js";
@@ -33,8 +34,6 @@ export interface RouteHint {
   ids?: (w: World) => Partial<Record<string, string[]>>;
 }
 
-const WS = "/api/v1/workspaces/{workspace}";
-
 const prompt = (w: World) =>
   fc.oneof(
     { weight: 4, arbitrary: fc.string({ maxLength: 30 }).map((text) => `hello ${text}`) },
@@ -57,20 +56,21 @@ const spec = (w: World) =>
 const messages = fc.array(fc.record({ role: fc.constantFrom("user", "assistant", "system"), content: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 3 });
 
 /**
- * One entry per operation of the OpenAPI document; the fuzz refuses to run
- * when the document has an operation without one. The body and query
- * schemas come from the document; these only add what a schema cannot say.
+ * One entry per operation of the route table, by operationId: a route
+ * without one is a type error, and the fuzz refuses to run when the
+ * document has an operation without one. The body and query schemas come
+ * from the document; these only add what a schema cannot say.
  */
-export const ROUTE_HINTS: Record<string, RouteHint> = {
-  "GET /healthz": {},
-  "GET /readyz": {},
-  "GET /metrics": {},
-  "GET /openapi.json": {},
-  [`GET ${WS}/models`]: {},
-  [`GET ${WS}/agent-runs`]: {
+export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
+  getHealth: {},
+  getReadiness: {},
+  getMetrics: {},
+  getOpenApiDocument: {},
+  listModels: {},
+  listRuns: {
     query: { cursor: (w) => fc.constantFrom(...w.cursors), agentId: (w) => fc.constant(w.agentId), sessionId: (w) => fc.constantFrom(...w.sessions.a) },
   },
-  [`POST ${WS}/agent-runs`]: {
+  createRun: {
     body: (w) =>
       fc.oneof(
         { weight: 3, arbitrary: fc.tuple(spec(w), prompt(w)).map(([s, p]) => ({ ...s, prompt: p })) },
@@ -85,14 +85,14 @@ export const ROUTE_HINTS: Record<string, RouteHint> = {
         },
       ),
   },
-  [`GET ${WS}/agent-runs/{runId}`]: {},
-  [`GET ${WS}/agent-runs/{runId}/stream`]: {},
-  [`POST ${WS}/agent-runs/{runId}/tool-results`]: {
+  getRun: {},
+  streamRun: {},
+  submitToolResult: {
     body: (w) =>
       fc.record({ toolUseId: fc.constantFrom(...w.toolUseIds), result: fc.string({ maxLength: 20 }), error: fc.string({ maxLength: 20 }) }, { requiredKeys: ["toolUseId"] }),
     ids: (w) => ({ runId: w.runs.pausedLocal }),
   },
-  [`POST ${WS}/agent-runs/{runId}/continue`]: {
+  continueRun: {
     body: (w) =>
       fc.record({
         approvals: fc.array(fc.record({ toolUseId: fc.constantFrom(...w.toolUseIds), approved: fc.boolean(), reason: fc.string({ maxLength: 20 }) }, { requiredKeys: ["toolUseId", "approved"] }), {
@@ -102,11 +102,11 @@ export const ROUTE_HINTS: Record<string, RouteHint> = {
       }),
     ids: (w) => ({ runId: w.runs.pausedApproval }),
   },
-  [`POST ${WS}/agent-runs/{runId}/cancel`]: { body: () => fc.record({ reason: fc.string({ maxLength: 20 }) }, { requiredKeys: [] }) },
-  [`POST ${WS}/agent-sessions`]: { body: (w) => spec(w) },
-  [`GET ${WS}/agent-sessions/{sessionId}`]: {},
-  [`DELETE ${WS}/agent-sessions/{sessionId}`]: {},
-  [`POST ${WS}/agent-sessions/{sessionId}/messages`]: {
+  cancelRun: { body: () => fc.record({ reason: fc.string({ maxLength: 20 }) }, { requiredKeys: [] }) },
+  createSession: { body: (w) => spec(w) },
+  getSession: {},
+  endSession: {},
+  sendSessionMessage: {
     body: (w) => fc.record({ prompt: prompt(w), onBusy: fc.constantFrom("reject", "enqueue") }, { requiredKeys: ["prompt"] }),
   },
 };
@@ -631,8 +631,8 @@ const pathTweak = fc.constantFrom(
 
 /** Requests of one operation: its parameters and body from the document, with the mutations above. */
 export function routeRequests(route: Route, w: World, doc: Record<string, unknown>): fc.Arbitrary<FuzzRequest> {
-  const hint = ROUTE_HINTS[route.id];
-  if (hint === undefined) throw new Error(`no generator for ${route.id}: add it to ROUTE_HINTS in requests.ts`);
+  const hint = (ROUTE_HINTS as Record<string, RouteHint | undefined>)[route.operationId];
+  if (hint === undefined) throw new Error(`no generator for ${route.id} (${route.operationId}): add it to ROUTE_HINTS in requests.ts`);
   const resolve = resolver(doc);
   const names = templateParams(route.template);
   const ids = hint.ids?.(w) ?? {};

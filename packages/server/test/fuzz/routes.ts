@@ -13,6 +13,8 @@ export interface Parameter {
 export interface Route {
   /** `POST /api/v1/workspaces/{workspace}/agent-runs` */
   id: string;
+  /** `createRun`: the route table's key. */
+  operationId: string;
   method: string;
   template: string;
   params: Parameter[];
@@ -45,6 +47,7 @@ export function routesOf(doc: Record<string, unknown>): Route[] {
       const security = (operation.security as unknown[] | undefined) ?? globalSecurity;
       routes.push({
         id: `${method.toUpperCase()} ${template}`,
+        operationId: String(operation.operationId),
         method: method.toUpperCase(),
         template,
         params,
