@@ -18,13 +18,8 @@ const SPELLINGS = [
 ];
 const COMMENT = /^\s*(?:\*|\/\/|\/\*)/;
 
-/**
- * Files allowed to spell them: the SDK's generated copy of the table; and
- * events/stream.ts, which names the stream's cursors in its error issues and
- * is being moved to the HTTP edge on another branch of issue #10 (it switches
- * to LAST_SEQ_QUERY / LAST_EVENT_ID.name there; this entry goes with it).
- */
-const ALLOWED = new Set(["packages/client/src/internal/routes.ts", "packages/server/src/events/stream.ts"]);
+/** The one file allowed to spell them: the SDK's generated copy of the table. */
+const ALLOWED = new Set(["packages/client/src/internal/routes.ts"]);
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

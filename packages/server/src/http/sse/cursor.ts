@@ -1,3 +1,5 @@
+import { LAST_EVENT_ID, LAST_SEQ_QUERY } from "@agentd/protocol";
+
 /** The replay cursor: `?lastSeq=` or `Last-Event-ID`, whichever is later. */
 export function parseCursor(
   lastSeqQuery: string | null,
@@ -5,8 +7,8 @@ export function parseCursor(
 ): { cursor: number } | { error: { path: string; message: string } } {
   let cursor = 0;
   for (const [path, raw] of [
-    ["lastSeq", lastSeqQuery],
-    ["Last-Event-ID", lastEventId],
+    [LAST_SEQ_QUERY, lastSeqQuery],
+    [LAST_EVENT_ID.name, lastEventId],
   ] as const) {
     if (raw === null || raw === undefined || raw === "") continue;
     if (!/^\d{1,15}$/.test(raw.trim()))
