@@ -242,3 +242,7 @@ export function isTerminalEventType(type: string): boolean {
 export const STREAM_ERROR_EVENT = "error";
 export const StreamErrorFrame = ErrorBody.extend({ type: z.literal(STREAM_ERROR_EVENT) });
 export type StreamErrorFrame = z.infer<typeof StreamErrorFrame>;
+
+/** What a run's stream carries: its events, and at most one error frame, last, when the stream broke off after its headers. */
+export const RunStreamFrame = z.union([RunEvent, StreamErrorFrame]);
+export type RunStreamFrame = z.infer<typeof RunStreamFrame>;

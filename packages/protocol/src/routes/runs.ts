@@ -9,7 +9,7 @@ import {
   RunSnapshot,
   ToolResultRequest,
 } from "../runs.js";
-import { RunEvent } from "../events.js";
+import { RunStreamFrame } from "../events.js";
 import { API_PREFIX, LAST_SEQ_QUERY } from "../wire.js";
 import { IDEMPOTENCY_KEY, LAST_EVENT_ID } from "./headers.js";
 import { defineRoute, type QueryParameter } from "./route.js";
@@ -87,7 +87,12 @@ export const runRoutes = {
     },
     headers: [LAST_EVENT_ID],
     responses: {
-      200: { description: "`text/event-stream`; each frame's data is a RunEvent", mediaType: "text/event-stream", schema: RunEvent },
+      200: {
+        description:
+          "`text/event-stream`; each frame's data is a RunEvent (its `seq` is the frame's `id:`), up to the terminal one; a stream that breaks off after its headers ends with one `error` frame (a StreamErrorFrame, no `id:`) instead; a stream that ends with neither is resumed with the cursor",
+        mediaType: "text/event-stream",
+        schema: RunStreamFrame,
+      },
     },
     errors: [404],
   }),

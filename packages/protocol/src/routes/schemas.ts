@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AgentSpec, ApprovalPolicy, Budgets, ModelParams } from "../agent.js";
 import { ErrorBody, FieldIssue } from "../errors.js";
-import { ResultSubtype, RunEvent } from "../events.js";
+import { ResultSubtype, RunEvent, RunStreamFrame, StreamErrorFrame } from "../events.js";
 import { ChatMessage, MessageRole } from "../messages.js";
 import { Metadata } from "../metadata.js";
 import { ModelCatalog, ModelInfo, ModelPricing } from "../models.js";
@@ -35,6 +35,8 @@ export const NAMED_SCHEMAS = {
   FieldIssue,
   OkResponse,
   RunEvent,
+  StreamErrorFrame,
+  RunStreamFrame,
   ResultSubtype,
   RunStatus,
   RunSnapshot,
