@@ -9,7 +9,7 @@
 //    group commits through the real commit path, one at a time, as one
 //    agentd worker's EventLog does (events/log.ts: one flush in flight).
 // 2. Replay: events/s of a stream catch-up (Store.readEvents from a cursor,
-//    pages of 500, as events/stream.ts reads), alone and under the writers.
+//    pages of 500, as http/sse/catch-up.ts reads), alone and under the writers.
 // 3. Partitioning: agentd's run_events as created, against the same table
 //    declared PARTITION BY RANGE (run_id) with one partition per day (run ids
 //    start with their creation time in base 36, so a run-id range is a time
