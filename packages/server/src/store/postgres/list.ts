@@ -1,6 +1,6 @@
 import type { RunFilter } from "../types.js";
 import type { Statement } from "./connection.js";
-import { RUN_COLUMNS } from "./rows.js";
+import { RUNS } from "../schema/tables.js";
 
 export interface RunPage {
   limit: number;
@@ -39,6 +39,6 @@ export function listRunsStatement(schema: string, workspaceId: string, filter: R
     where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
   }
   values.push(Math.floor(page.limit));
-  const text = `SELECT ${RUN_COLUMNS} FROM ${schema}.runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`;
+  const text = `SELECT ${RUNS.select} FROM ${schema}.runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`;
   return { text, values };
 }

@@ -1,17 +1,10 @@
 import type { RunRecord, SessionRecord, StoredEvent } from "../types.js";
 import type { Statement } from "./connection.js";
 import { fenceArrays, type Fence } from "./leases.js";
-import {
-  API_KEY_COLUMNS,
-  RUN_COLUMNS,
-  RUN_INSERT_COLUMNS,
-  SESSION_COLUMNS,
-  SESSION_INSERT_COLUMNS,
-  WORKSPACE_COLUMNS,
-  placeholders,
-  runValues,
-  sessionValues,
-} from "./rows.js";
+import { API_KEYS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
+
+/** `$1, $2, ... $n` */
+const placeholders = (count: number): string => Array.from({ length: count }, (_, index) => `$${index + 1}`).join(", ");
 
 /**
  * Every fixed statement, as named prepared statements: each connection
@@ -23,8 +16,11 @@ export function statements(s: string) {
   const named =
     (name: string, text: string) =>
     (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
-  const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUN_INSERT_COLUMNS}) VALUES (${placeholders(18)})`);
-  const insertSession = named("insert_session", `INSERT INTO ${s}.sessions (${SESSION_INSERT_COLUMNS}) VALUES (${placeholders(11)})`);
+  const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUNS.insertColumns}) VALUES (${placeholders(RUNS.insertCount)})`);
+  const insertSession = named(
+    "insert_session",
+    `INSERT INTO ${s}.sessions (${SESSIONS.insertColumns}) VALUES (${placeholders(SESSIONS.insertCount)})`,
+  );
   // The whole batch is one INSERT: four arrays unnested side by side into rows.
   const insertEvents = named(
     "insert_events",
@@ -46,7 +42,7 @@ export function statements(s: string) {
       "insert_workspace",
       `INSERT INTO ${s}.workspaces (id, slug, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING`,
     ),
-    workspaceBySlug: named("workspace_by_slug", `SELECT ${WORKSPACE_COLUMNS} FROM ${s}.workspaces WHERE slug = $1`),
+    workspaceBySlug: named("workspace_by_slug", `SELECT ${WORKSPACES.select} FROM ${s}.workspaces WHERE slug = $1`),
 
     insertApiKey: named(
       "insert_api_key",
@@ -54,7 +50,7 @@ export function statements(s: string) {
     ),
     activeApiKeyByHash: named(
       "api_key_by_hash",
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug", w.created_at AS "workspaceCreatedAt"
+      `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug", w.created_at AS "workspaceCreatedAt"
        FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
        WHERE k.hash = $1 AND k.revoked_at IS NULL`,
     ),
@@ -64,25 +60,25 @@ export function statements(s: string) {
     // the ISO strings byte by byte, as SQLite does.
     allApiKeys: named(
       "all_api_keys",
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
+      `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
        ORDER BY k.created_at COLLATE "C" DESC, k.id DESC`,
     ),
     workspaceApiKeys: named(
       "workspace_api_keys",
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
+      `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
        WHERE k.workspace_id = $1 ORDER BY k.created_at COLLATE "C" DESC, k.id DESC`,
     ),
     // coalesce: the first revocation's instant stays, so revoking is idempotent. $1 id, $2 now.
     revokeApiKey: named(
       "revoke_api_key",
-      `UPDATE ${s}.api_keys AS k SET revoked_at = coalesce(k.revoked_at, $2) WHERE k.id = $1 RETURNING ${API_KEY_COLUMNS}`,
+      `UPDATE ${s}.api_keys AS k SET revoked_at = coalesce(k.revoked_at, $2) WHERE k.id = $1 RETURNING ${API_KEYS.selectFrom("k")}`,
     ),
 
     insertRun: (run: RunRecord): Statement => ({
-      ...insertRun(runValues(run)),
+      ...insertRun(RUNS.values(run)),
       violation: { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` },
     }),
-    runById: named("run_by_id", `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workspace_id = $1 AND id = $2`),
+    runById: named("run_by_id", `SELECT ${RUNS.select} FROM ${s}.runs WHERE workspace_id = $1 AND id = $2`),
     // (workspace_id, status) is the prefix of runs_workspace_status_created
     // (migration 1), which serves the count: three short index ranges,
     // however many ended runs the workspace has.
@@ -93,7 +89,7 @@ export function statements(s: string) {
     ),
     runsByStatus: named(
       "runs_by_status",
-      `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,
+      `SELECT ${RUNS.select} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,
     ),
     // No lease, no fence: one UPDATE, atomic on its own. $1 reason, $2 runId.
     requestCancel: named(
@@ -132,10 +128,10 @@ export function statements(s: string) {
     ),
 
     insertSession: (session: SessionRecord): Statement => ({
-      ...insertSession(sessionValues(session)),
+      ...insertSession(SESSIONS.values(session)),
       violation: { duplicate: `session ${session.id} already exists`, missingParent: `workspace ${session.workspaceId} not found` },
     }),
-    sessionById: named("session_by_id", `SELECT ${SESSION_COLUMNS} FROM ${s}.sessions WHERE workspace_id = $1 AND id = $2`),
+    sessionById: named("session_by_id", `SELECT ${SESSIONS.select} FROM ${s}.sessions WHERE workspace_id = $1 AND id = $2`),
     // FOR UPDATE: concurrent claims of one session queue here, so only one sees it free.
     lockSessionForClaim: named(
       "lock_session_for_claim",

@@ -27,7 +27,8 @@ import { listRunsStatement, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { lockWorker } from "./worker-lock.js";
 import { runPatches, sessionPatches } from "./patches.js";
-import { apiKeyFromRow, runFromRow, sessionFromRow, withoutNul, type ApiKeyRow, type RunRow, type SessionRow } from "./rows.js";
+import { withoutNul } from "../schema/columns.js";
+import { apiKeyFromRow, RUNS, SESSIONS, type ApiKeyRow } from "../schema/tables.js";
 import { statements, type Statements } from "./statements.js";
 
 export interface PostgresStoreOptions {
@@ -171,18 +172,18 @@ export class PostgresStore implements Store {
   }
 
   async getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined> {
-    const [row] = await this.#rows<RunRow>(this.#sql.runById([workspaceId, runId]));
-    return row === undefined ? undefined : runFromRow(row);
+    const [row] = await this.#rows<object>(this.#sql.runById([workspaceId, runId]));
+    return row === undefined ? undefined : RUNS.fromRow(row);
   }
 
   async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
     const statement = listRunsStatement(this.#schema, workspaceId, filter, page);
-    return statement === undefined ? [] : (await this.#rows<RunRow>(statement)).map(runFromRow);
+    return statement === undefined ? [] : (await this.#rows<object>(statement)).map(RUNS.fromRow);
   }
 
   async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
     if (statuses.length === 0) return [];
-    return (await this.#rows<RunRow>(this.#sql.runsByStatus([statuses]))).map(runFromRow);
+    return (await this.#rows<object>(this.#sql.runsByStatus([statuses]))).map(RUNS.fromRow);
   }
 
   async requestCancel(runId: string, reason: string): Promise<boolean> {
@@ -258,8 +259,8 @@ export class PostgresStore implements Store {
   }
 
   async getSession(workspaceId: string, sessionId: string): Promise<SessionRecord | undefined> {
-    const [row] = await this.#rows<SessionRow>(this.#sql.sessionById([workspaceId, sessionId]));
-    return row === undefined ? undefined : sessionFromRow(row);
+    const [row] = await this.#rows<object>(this.#sql.sessionById([workspaceId, sessionId]));
+    return row === undefined ? undefined : SESSIONS.fromRow(row);
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {

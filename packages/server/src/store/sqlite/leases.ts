@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { CommitBatch, Lease, RunRecord } from "../types.js";
-import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
+import { RUNS } from "../schema/tables.js";
 
 /*
  * Leases (issue #4) on the embedded store. "Now" is this process's
@@ -30,11 +30,11 @@ export class SqliteLeases {
     // race, and the caller resumes from exactly the state it leased.
     this.#claim = db.prepare<
       [{ runId: string; workerId: string; now: number; leaseMs: number; paused: 0 | 1 }],
-      RunRow & { epoch: number; expiresAt: number }
+      object & { epoch: number; expiresAt: number }
     >(
       `UPDATE runs SET owner_id = @workerId, lease_epoch = lease_epoch + 1, lease_expires_at = @now + @leaseMs
        WHERE id = @runId AND ${CLAIMABLE} AND (owner_id IS NULL OR lease_expires_at < @now OR owner_id = @workerId)
-       RETURNING lease_epoch AS epoch, lease_expires_at AS expiresAt, ${RUN_COLUMNS}`,
+       RETURNING lease_epoch AS epoch, lease_expires_at AS "expiresAt", ${RUNS.select}`,
     );
     // All of a worker's leases in one statement: the pairs are bound as a JSON array.
     this.#renew = db
@@ -67,7 +67,7 @@ export class SqliteLeases {
     const row = this.#claim.get({ runId, workerId, now: Date.now(), leaseMs: Math.ceil(leaseMs), paused: paused ? 1 : 0 });
     if (row === undefined) return undefined;
     const { epoch, expiresAt, ...run } = row;
-    return { lease: { runId, workerId, epoch, expiresAt }, record: runFromRow(run) };
+    return { lease: { runId, workerId, epoch, expiresAt }, record: RUNS.fromRow(run) };
   }
 
   /** The runIds of `leases` this worker holds no longer. */

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { RunFilter, RunRecord } from "../types.js";
-import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
+import { RUNS } from "../schema/tables.js";
 
 export interface RunPage {
   limit: number;
@@ -38,14 +38,14 @@ export function listRunsSql(workspaceId: string, filter: RunFilter, page: RunPag
   // to the cursor instead of skipping OFFSET rows.
   if (page.after !== undefined) add("(created_at, id) < (?, ?)", page.after.createdAt, page.after.id);
   params.push(page.limit);
-  const sql = `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`;
+  const sql = `SELECT ${RUNS.select} FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`;
   return { sql, params };
 }
 
 /** Cached statements per SQL shape; cleared past a bound so odd metadata combinations cannot grow it forever. */
 export class RunLister {
   static readonly MAX_CACHED = 64;
-  readonly #statements = new Map<string, Database.Statement<unknown[], RunRow>>();
+  readonly #statements = new Map<string, Database.Statement<unknown[], object>>();
 
   constructor(private readonly db: Database.Database) {}
 
@@ -57,9 +57,9 @@ export class RunLister {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
       if (this.#statements.size >= RunLister.MAX_CACHED) this.#statements.clear();
-      statement = this.db.prepare<unknown[], RunRow>(sql);
+      statement = this.db.prepare<unknown[], object>(sql);
       this.#statements.set(sql, statement);
     }
-    return statement.all(...params).map(runFromRow);
+    return statement.all(...params).map(RUNS.fromRow);
   }
 }

@@ -1,17 +1,11 @@
 import type Database from "better-sqlite3";
 import type { ApiKeyRecord, StoredEvent, WorkspaceRecord } from "../types.js";
-import {
-  API_KEY_COLUMNS,
-  API_KEY_RETURNING,
-  RUN_COLUMNS,
-  SESSION_COLUMNS,
-  WORKSPACE_COLUMNS,
-  type ApiKeyListRow,
-  type ApiKeyRow,
-  type RunInsertRow,
-  type RunRow,
-  type SessionRow,
-} from "./rows.js";
+import { API_KEYS, RUNS, SESSIONS, WORKSPACES, type ApiKeyRow } from "../schema/tables.js";
+
+type ApiKeyListRow = ApiKeyRecord & { workspaceSlug: string };
+/** Rows as selected: records with their JSON columns still text (`Table.fromRow` parses them). */
+type Row = object;
+const placeholders = (count: number): string => Array.from({ length: count }, () => "?").join(", ");
 
 /**
  * The part of a prepared statement the store uses. Declared here because
@@ -30,42 +24,33 @@ export function prepareStatements(db: Database.Database) {
     insertWorkspace: prepare<[id: string, slug: string, createdAt: string]>(
       "INSERT OR IGNORE INTO workspaces (id, slug, created_at) VALUES (?, ?, ?)",
     ),
-    workspaceBySlug: prepare<[slug: string], WorkspaceRecord>(
-      `SELECT ${WORKSPACE_COLUMNS} FROM workspaces WHERE slug = ?`,
-    ),
+    workspaceBySlug: prepare<[slug: string], WorkspaceRecord>(`SELECT ${WORKSPACES.select} FROM workspaces WHERE slug = ?`),
 
-    insertApiKey: prepare<[id: string, workspaceId: string, name: string, displayPrefix: string, hash: string, createdAt: string, revokedAt: string | null]>(
-      "INSERT INTO api_keys (id, workspace_id, name, display_prefix, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ),
+    insertApiKey: prepare<
+      [id: string, workspaceId: string, name: string, displayPrefix: string, hash: string, createdAt: string, revokedAt: string | null]
+    >("INSERT INTO api_keys (id, workspace_id, name, display_prefix, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
     activeApiKeyByHash: prepare<[hash: string], ApiKeyRow>(
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS workspaceSlug, w.created_at AS workspaceCreatedAt
+      `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug", w.created_at AS "workspaceCreatedAt"
        FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
        WHERE k.hash = ? AND k.revoked_at IS NULL`,
     ),
     countApiKeys: db.prepare<[], number>("SELECT count(*) FROM api_keys").pluck() as Prepared<[], number>,
     // A handful of rows per workspace, read by operators: no index needed.
     allApiKeys: prepare<[], ApiKeyListRow>(
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS workspaceSlug FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+      `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
        ORDER BY k.created_at DESC, k.id DESC`,
     ),
     workspaceApiKeys: prepare<[workspaceId: string], ApiKeyListRow>(
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS workspaceSlug FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+      `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
        WHERE k.workspace_id = ? ORDER BY k.created_at DESC, k.id DESC`,
     ),
     // coalesce: the first revocation's instant stays, so revoking is idempotent.
     revokeApiKey: prepare<[revokedAt: string, id: string], ApiKeyRecord>(
-      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEY_RETURNING}`,
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEYS.select}`,
     ),
 
-    insertRun: prepare<[RunInsertRow]>(
-      `INSERT INTO runs (id, workspace_id, session_id, agent_id, model_id, status, agent_spec, metadata,
-         checkpoint, wake_at, text, subtype, error, usage, last_seq, created_at, started_at, ended_at)
-       VALUES (@id, @workspaceId, @sessionId, @agentId, @modelId, @status, @agentSpec, @metadata,
-         @checkpoint, @wakeAt, @text, @subtype, @error, @usage, @lastSeq, @createdAt, @startedAt, @endedAt)`,
-    ),
-    runById: prepare<[workspaceId: string, runId: string], RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE workspace_id = ? AND id = ?`,
-    ),
+    insertRun: prepare<unknown[]>(`INSERT INTO runs (${RUNS.insertColumns}) VALUES (${placeholders(RUNS.insertCount)})`),
+    runById: prepare<[workspaceId: string, runId: string], Row>(`SELECT ${RUNS.select} FROM runs WHERE workspace_id = ? AND id = ?`),
     // INDEXED BY: (workspace_id, status) is the prefix of runs_workspace_status_created
     // (migration 2), which then covers the query: three short index ranges,
     // however many ended runs the workspace has. Preparing fails if the index goes.
@@ -75,8 +60,8 @@ export function prepareStatements(db: Database.Database) {
     ),
     // One statement for any number of statuses: the list is bound as a JSON
     // array. rowid breaks ties between runs created in the same millisecond.
-    runsByStatus: prepare<[statusesJson: string], RunRow>(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid`,
+    runsByStatus: prepare<[statusesJson: string], Row>(
+      `SELECT ${RUNS.select} FROM runs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid`,
     ),
     // No lease, no fence: one UPDATE, atomic on its own.
     requestCancel: prepare<[reason: string, runId: string]>(
@@ -102,14 +87,9 @@ export function prepareStatements(db: Database.Database) {
       "SELECT run_id AS runId, seq, type, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
     ),
 
-    insertSession: prepare<[SessionRow]>(
-      `INSERT INTO sessions (id, workspace_id, name, status, agent_spec, metadata, messages, active_run_id,
-         created_at, last_used_at, ended_at)
-       VALUES (@id, @workspaceId, @name, @status, @agentSpec, @metadata, @messages, @activeRunId,
-         @createdAt, @lastUsedAt, @endedAt)`,
-    ),
-    sessionById: prepare<[workspaceId: string, sessionId: string], SessionRow>(
-      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE workspace_id = ? AND id = ?`,
+    insertSession: prepare<unknown[]>(`INSERT INTO sessions (${SESSIONS.insertColumns}) VALUES (${placeholders(SESSIONS.insertCount)})`),
+    sessionById: prepare<[workspaceId: string, sessionId: string], Row>(
+      `SELECT ${SESSIONS.select} FROM sessions WHERE workspace_id = ? AND id = ?`,
     ),
     sessionClaimState: prepare<[workspaceId: string, sessionId: string], { status: string; activeRunId: string | null }>(
       "SELECT status, active_run_id AS activeRunId FROM sessions WHERE workspace_id = ? AND id = ?",

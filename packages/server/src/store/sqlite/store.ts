@@ -24,7 +24,8 @@ import { lockDataFile } from "./worker-lock.js";
 import { SqliteLeases } from "./leases.js";
 import { RunLister, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
-import { apiKeyFromRow, runFromRow, sessionFromRow, sessionToRow, withoutNul } from "./rows.js";
+import { withoutNul } from "../schema/columns.js";
+import { apiKeyFromRow, RUNS, SESSIONS } from "../schema/tables.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { SqliteWrites } from "./writes.js";
 
@@ -138,12 +139,12 @@ export class SqliteStore implements Store {
 
   async getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined> {
     const row = this.#sql.runById.get(workspaceId, runId);
-    return row === undefined ? undefined : runFromRow(row);
+    return row === undefined ? undefined : RUNS.fromRow(row);
   }
 
   async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
     if (statuses.length === 0) return [];
-    return this.#sql.runsByStatus.all(JSON.stringify(statuses)).map(runFromRow);
+    return this.#sql.runsByStatus.all(JSON.stringify(statuses)).map(RUNS.fromRow);
   }
 
   async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
@@ -211,15 +212,18 @@ export class SqliteStore implements Store {
 
   async insertSession(session: SessionRecord): Promise<void> {
     try {
-      this.#sql.insertSession.run(sessionToRow(session));
+      this.#sql.insertSession.run(...SESSIONS.values(session));
     } catch (error) {
-      throw writeError(error, { duplicate: `session ${session.id} already exists`, missingParent: `workspace ${session.workspaceId} not found` });
+      throw writeError(error, {
+        duplicate: `session ${session.id} already exists`,
+        missingParent: `workspace ${session.workspaceId} not found`,
+      });
     }
   }
 
   async getSession(workspaceId: string, sessionId: string): Promise<SessionRecord | undefined> {
     const row = this.#sql.sessionById.get(workspaceId, sessionId);
-    return row === undefined ? undefined : sessionFromRow(row);
+    return row === undefined ? undefined : SESSIONS.fromRow(row);
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {

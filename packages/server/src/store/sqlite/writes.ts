@@ -4,7 +4,7 @@ import type { CommitBatch, CommitResult, RunRecord, SessionPatch, StoredEvent } 
 import { writeError } from "./constraints.js";
 import type { SqliteLeases } from "./leases.js";
 import { runPatchWriter, sessionPatchWriter } from "./patches.js";
-import { runToRow } from "./rows.js";
+import { RUNS } from "../schema/tables.js";
 import type { Statements } from "./statements.js";
 
 /**
@@ -64,7 +64,7 @@ export class SqliteWrites {
       this.sql.claimSession.run(run.id, claimSession);
     }
     try {
-      this.sql.insertRun.run(runToRow(run));
+      this.sql.insertRun.run(...RUNS.values(run));
     } catch (error) {
       throw writeError(error, { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` });
     }
