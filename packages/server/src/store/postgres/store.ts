@@ -1,10 +1,8 @@
 import { escapeIdentifier, Pool, type PoolClient } from "pg";
-import type { RunStatus } from "@agentd/protocol";
-import { AgentdError } from "../../errors.js";
-import { randomBase62 } from "../../ids.js";
+import { RUNS } from "../schema/tables.js";
+import type { Operation } from "../sql/operation.js";
+import { SqlStore } from "../sql/sql-store.js";
 import type {
-  ActiveRunCounts,
-  ApiKeyRecord,
   CommitBatch,
   CommitResult,
   IdempotencyBegin,
@@ -14,21 +12,17 @@ import type {
   RunFilter,
   RunRecord,
   SessionPatch,
-  SessionRecord,
   Store,
-  StoredEvent,
-  WorkspaceRecord,
 } from "../types.js";
 import { buildCommit } from "./commit.js";
 import { BEGIN, COMMIT, rollback, rows, send, withClient, type Statement } from "./connection.js";
+import { execute } from "./driver.js";
 import { idempotencyStatements, PostgresIdempotency } from "./idempotency.js";
 import { leaseStatements, PostgresLeases, type LeaseStatements } from "./leases.js";
 import { listRunsStatement, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { lockWorker } from "./worker-lock.js";
 import { runPatches, sessionPatches } from "./patches.js";
-import { withoutNul } from "../schema/columns.js";
-import { apiKeyFromRow, RUNS, SESSIONS, type ApiKeyRow } from "../schema/tables.js";
 import { statements, type Statements } from "./statements.js";
 
 export interface PostgresStoreOptions {
@@ -47,8 +41,10 @@ export interface PostgresStoreOptions {
  * statements of one call go out back to back, so a group commit (BEGIN,
  * writes, COMMIT) is one network round trip. Same semantics and errors as
  * SqliteStore; every instance pointing at one database shares its state.
+ * The domain operations are shared (sql/sql-store.ts); what is
+ * PostgreSQL's own is here.
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlStore implements Store {
   readonly kind = "postgres";
   readonly #pool: Pool;
   readonly #schema: string;
@@ -61,6 +57,7 @@ export class PostgresStore implements Store {
   #closed = false;
 
   private constructor(pool: Pool, quotedSchema: string) {
+    super();
     this.#pool = pool;
     this.#schema = quotedSchema;
     this.#sql = statements(quotedSchema);
@@ -108,100 +105,9 @@ export class PostgresStore implements Store {
     return lockWorker(this.#pool, this.#schema);
   }
 
-  async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {
-    // Two statements, two snapshots: if another process inserts the slug at
-    // the same moment, ON CONFLICT waits for it and the SELECT then sees it.
-    const insert = this.#sql.insertWorkspace([`ws_${randomBase62(16)}`, slug, new Date().toISOString()]);
-    const [, found] = await this.#use((client) => send(client, [insert, this.#sql.workspaceBySlug([slug])]));
-    return found!.rows[0] as WorkspaceRecord;
-  }
-
-  async getWorkspaceBySlug(slug: string): Promise<WorkspaceRecord | undefined> {
-    return (await this.#rows<WorkspaceRecord>(this.#sql.workspaceBySlug([slug])))[0];
-  }
-
-  async insertApiKey(key: ApiKeyRecord): Promise<void> {
-    const values = [key.id, key.workspaceId, key.name, key.displayPrefix, key.hash, key.createdAt, key.revokedAt];
-    const violation = { duplicate: `api key ${key.id} already exists`, missingParent: `workspace ${key.workspaceId} not found` };
-    await this.#rows({ ...this.#sql.insertApiKey(values), violation });
-  }
-
-  async findApiKeyByHash(hash: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord } | undefined> {
-    const [row] = await this.#rows<ApiKeyRow>(this.#sql.activeApiKeyByHash([hash]));
-    return row === undefined ? undefined : apiKeyFromRow(row);
-  }
-
-  /** All keys, revoked ones included. */
-  async countApiKeys(): Promise<number> {
-    return (await this.#rows<{ count: number }>(this.#sql.countApiKeys([])))[0]!.count;
-  }
-
-  async listApiKeys(workspaceId?: string): Promise<Array<ApiKeyRecord & { workspaceSlug: string }>> {
-    const statement = workspaceId === undefined ? this.#sql.allApiKeys([]) : this.#sql.workspaceApiKeys([workspaceId]);
-    return this.#rows<ApiKeyRecord & { workspaceSlug: string }>(statement);
-  }
-
-  async revokeApiKey(id: string): Promise<ApiKeyRecord | undefined> {
-    return (await this.#rows<ApiKeyRecord>(this.#sql.revokeApiKey([id, new Date().toISOString()])))[0];
-  }
-
-  async countActiveRuns(workspaceId: string): Promise<ActiveRunCounts> {
-    const counts: ActiveRunCounts = { queued: 0, running: 0, paused: 0 };
-    for (const { status, count } of await this.#rows<{ status: string; count: number }>(this.#sql.countActiveRuns([workspaceId]))) {
-      counts[status as keyof ActiveRunCounts] = count;
-    }
-    return counts;
-  }
-
-  async insertRun(run: RunRecord, options: { claimSession?: string } = {}): Promise<void> {
-    const { claimSession } = options;
-    if (claimSession === undefined) {
-      await this.#rows(this.#sql.insertRun(run));
-      return;
-    }
-    await this.#transaction(async (client) => {
-      const [, locked] = await send(client, [BEGIN, this.#sql.lockSessionForClaim([run.workspaceId, claimSession])]);
-      const session = locked!.rows[0] as { status: string; activeRunId: string | null } | undefined;
-      if (session === undefined) throw new AgentdError("not_found", `session ${claimSession} not found`);
-      if (session.status === "ended") throw new AgentdError("session_ended", `session ${claimSession} has ended`);
-      if (session.activeRunId !== null) {
-        throw new AgentdError("session_busy", `session ${claimSession} already has a run in progress (${session.activeRunId})`);
-      }
-      await send(client, [this.#sql.claimSession([run.id, claimSession]), this.#sql.insertRun(run), COMMIT]);
-    });
-  }
-
-  async getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined> {
-    const [row] = await this.#rows<object>(this.#sql.runById([workspaceId, runId]));
-    return row === undefined ? undefined : RUNS.fromRow(row);
-  }
-
   async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
     const statement = listRunsStatement(this.#schema, workspaceId, filter, page);
     return statement === undefined ? [] : (await this.#rows<object>(statement)).map(RUNS.fromRow);
-  }
-
-  async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
-    if (statuses.length === 0) return [];
-    return (await this.#rows<object>(this.#sql.runsByStatus([statuses]))).map(RUNS.fromRow);
-  }
-
-  async requestCancel(runId: string, reason: string): Promise<boolean> {
-    return (await this.#rows(this.#sql.requestCancel([withoutNul(reason), runId]))).length > 0;
-  }
-
-  async cancelRequests(runIds: string[]): Promise<Array<{ runId: string; reason: string }>> {
-    if (runIds.length === 0) return [];
-    return this.#rows(this.#sql.cancelRequests([runIds]));
-  }
-
-  async duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>> {
-    if (!(limit >= 1)) return [];
-    // bigint arrives as a string (pg does not guess at precision).
-    const due = await this.#rows<{ runId: string; workspaceId: string; wakeAt: string }>(
-      this.#sql.duePausedRuns([Math.floor(now), Math.floor(limit)]),
-    );
-    return due.map((run) => ({ ...run, wakeAt: Number(run.wakeAt) }));
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
@@ -234,10 +140,6 @@ export class PostgresStore implements Store {
     return this.#leases.orphaned(limit, unownedForMs);
   }
 
-  async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
-    return this.#rows<StoredEvent>(this.#sql.readEvents([runId, afterSeq, limit]));
-  }
-
   async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
     return this.#idempotency.begin(request);
   }
@@ -254,18 +156,13 @@ export class PostgresStore implements Store {
     return this.#idempotency.purge(limit);
   }
 
-  async insertSession(session: SessionRecord): Promise<void> {
-    await this.#rows(this.#sql.insertSession(session));
-  }
-
-  async getSession(workspaceId: string, sessionId: string): Promise<SessionRecord | undefined> {
-    const [row] = await this.#rows<object>(this.#sql.sessionById([workspaceId, sessionId]));
-    return row === undefined ? undefined : SESSIONS.fromRow(row);
-  }
-
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {
     const statement = this.#sessionPatches.build(sessionId, patch);
     if (statement !== undefined) await this.#rows(statement);
+  }
+
+  protected execute<T>(operation: Operation<T>, options: { transaction?: boolean } = {}): Promise<T> {
+    return execute(this.#pool, this.#sql, operation, options.transaction === true);
   }
 
   #use<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {

@@ -1,0 +1,109 @@
+import type { RunStatus } from "@agentd/protocol";
+import * as events from "../operations/events.js";
+import * as runs from "../operations/runs.js";
+import * as sessions from "../operations/sessions.js";
+import * as tenancy from "../operations/tenancy.js";
+import type { ActiveRunCounts, ApiKeyRecord, RunRecord, SessionRecord, Store, StoredEvent, WorkspaceRecord } from "../types.js";
+import type { Operation } from "./operation.js";
+
+/** The Store methods written once, as operations (store/operations); each dialect's store adds the rest. */
+export type SharedMethods =
+  | "ensureWorkspace"
+  | "getWorkspaceBySlug"
+  | "insertApiKey"
+  | "findApiKeyByHash"
+  | "countApiKeys"
+  | "listApiKeys"
+  | "revokeApiKey"
+  | "insertRun"
+  | "getRun"
+  | "countActiveRuns"
+  | "listRunsByStatus"
+  | "requestCancel"
+  | "cancelRequests"
+  | "duePausedRuns"
+  | "readEvents"
+  | "insertSession"
+  | "getSession";
+
+/**
+ * The domain half of a SQL store. A dialect's store extends it with the
+ * driver (`execute`) and what is its own: the group commit, leases,
+ * idempotency keys, run listing, session patches, the worker lock,
+ * connections and migrations.
+ */
+export abstract class SqlStore implements Pick<Store, SharedMethods> {
+  /** Runs an operation to its end; in one transaction when asked (SQLite: synchronously, returning the value itself). */
+  protected abstract execute<T>(operation: Operation<T>, options?: { transaction?: boolean }): T | Promise<T>;
+
+  async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {
+    return this.execute(tenancy.ensureWorkspace(slug));
+  }
+
+  async getWorkspaceBySlug(slug: string): Promise<WorkspaceRecord | undefined> {
+    return this.execute(tenancy.workspaceBySlug(slug));
+  }
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.execute(tenancy.insertApiKey(key));
+  }
+
+  async findApiKeyByHash(hash: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord } | undefined> {
+    return this.execute(tenancy.findApiKeyByHash(hash));
+  }
+
+  /** All keys, revoked ones included. */
+  async countApiKeys(): Promise<number> {
+    return this.execute(tenancy.countApiKeys());
+  }
+
+  async listApiKeys(workspaceId?: string): Promise<Array<ApiKeyRecord & { workspaceSlug: string }>> {
+    return this.execute(tenancy.listApiKeys(workspaceId));
+  }
+
+  async revokeApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.execute(tenancy.revokeApiKey(id));
+  }
+
+  async insertRun(run: RunRecord, options: { claimSession?: string } = {}): Promise<void> {
+    const { claimSession } = options;
+    if (claimSession === undefined) return this.execute(runs.insertRun(run));
+    return this.execute(runs.insertSessionRun(run, claimSession), { transaction: true });
+  }
+
+  async getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined> {
+    return this.execute(runs.getRun(workspaceId, runId));
+  }
+
+  async countActiveRuns(workspaceId: string): Promise<ActiveRunCounts> {
+    return this.execute(runs.countActiveRuns(workspaceId));
+  }
+
+  async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
+    return this.execute(runs.listRunsByStatus(statuses));
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<boolean> {
+    return this.execute(runs.requestCancel(runId, reason));
+  }
+
+  async cancelRequests(runIds: string[]): Promise<Array<{ runId: string; reason: string }>> {
+    return this.execute(runs.cancelRequests(runIds));
+  }
+
+  async duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>> {
+    return this.execute(runs.duePausedRuns(now, limit));
+  }
+
+  async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.execute(events.readEvents(runId, afterSeq, limit));
+  }
+
+  async insertSession(session: SessionRecord): Promise<void> {
+    return this.execute(sessions.insertSession(session));
+  }
+
+  async getSession(workspaceId: string, sessionId: string): Promise<SessionRecord | undefined> {
+    return this.execute(sessions.getSession(workspaceId, sessionId));
+  }
+}

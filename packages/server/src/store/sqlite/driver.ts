@@ -1,0 +1,51 @@
+import type Database from "better-sqlite3";
+import type { Answer, Operation, Query } from "../sql/operation.js";
+import { statements, type StatementId } from "../sql/statements.js";
+import { writeError } from "./constraints.js";
+import { SQLITE } from "./dialect.js";
+
+const NO_ROWS: Answer["rows"] = [];
+
+/**
+ * Runs the shared operations on better-sqlite3: every statement prepared
+ * once at open; an operation runs to its end synchronously, its statements
+ * one after another with no await between them.
+ */
+export class SqliteDriver {
+  readonly #prepared: Record<StatementId, Database.Statement<unknown[], Record<string, unknown>>>;
+  readonly #transaction: (operation: Operation<unknown>) => unknown;
+
+  constructor(db: Database.Database) {
+    const texts = statements(SQLITE);
+    this.#prepared = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, db.prepare(SQLITE.placeholders(text))])) as Record<
+      StatementId,
+      Database.Statement<unknown[], Record<string, unknown>>
+    >;
+    // Deferred, as a read-then-write of one process: other processes' writes wait on busy_timeout.
+    this.#transaction = db.transaction((operation: Operation<unknown>) => this.run(operation));
+  }
+
+  run<T>(operation: Operation<T>): T {
+    let step = operation.next();
+    while (!step.done) step = operation.next(step.value.queries.map((query) => this.send(query)));
+    return step.value;
+  }
+
+  /** Runs the operation in one transaction: rolled back if it throws. */
+  transaction<T>(operation: Operation<T>): T {
+    return this.#transaction(operation) as T;
+  }
+
+  /** One statement, its integrity failures mapped to domain errors (constraints.ts). */
+  send(query: Query): Answer {
+    const statement = this.#prepared[query.statement];
+    // SQLite binds no arrays: a list parameter is JSON text, read by json_each (dialect.ts inList).
+    const params = query.params.map((param) => (Array.isArray(param) ? JSON.stringify(param) : param));
+    try {
+      if (statement.reader) return { rows: statement.all(...params), changes: 0 };
+      return { rows: NO_ROWS, changes: statement.run(...params).changes };
+    } catch (error) {
+      throw query.violation === undefined ? error : writeError(error, query.violation);
+    }
+  }
+}
