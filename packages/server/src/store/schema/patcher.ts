@@ -1,4 +1,4 @@
-import { columnNames, columnValues, type Column, type Table } from "./columns.js";
+import { columnNames, encode, type Column, type Table } from "./columns.js";
 
 /** One patch as a dialect writes it: `shape` names the set of fields (the dialect caches its UPDATE by it). */
 export interface PatchParts {
@@ -36,7 +36,12 @@ export class Patcher<P extends object> {
     if (keys.length === 0) return undefined;
     keys.sort();
     const values: unknown[] = [];
-    for (const key of keys) values.push(...columnValues(this.#columns[key]!, patch[key as keyof P]));
+    for (const key of keys) {
+      const column = this.#columns[key]!;
+      const value = patch[key as keyof P];
+      values.push(encode(column, value));
+      if (column.derived !== undefined) for (const derived of column.derived) values.push(derived.value(value as never));
+    }
     return { shape: keys.join(","), keys, values };
   }
 

@@ -12,6 +12,8 @@ export interface Query {
   statement: StatementId;
   params: unknown[];
   violation?: ViolationMessages;
+  /** Only the first row is wanted (a lookup by key): SQLite then stops stepping after it. */
+  first?: boolean;
 }
 
 /** A statement's answer, alike from both drivers. */
@@ -42,11 +44,13 @@ export type Operation<T> = Generator<Batch, T, Answer[]>;
 export const query = (statement: StatementId, params: unknown[], violation?: ViolationMessages): Query => ({
   statement,
   params,
-  ...(violation === undefined ? {} : { violation }),
+  violation,
 });
 
-/** Sends one statement and returns its answer. */
-export function* one(statement: StatementId, params: unknown[], violation?: ViolationMessages): Generator<Batch, Answer, Answer[]> {
-  const [answer] = yield { queries: [query(statement, params, violation)] };
-  return answer!;
-}
+/** A lookup of at most one row, alone in its batch. */
+export const first = (statement: StatementId, params: unknown[]): Batch => ({ queries: [{ statement, params, first: true }] });
+
+/** A batch of one statement: `const [answer] = yield one(...)`. */
+export const one = (statement: StatementId, params: unknown[], violation?: ViolationMessages): Batch => ({
+  queries: [query(statement, params, violation)],
+});

@@ -27,7 +27,10 @@ export class SqliteDriver {
 
   run<T>(operation: Operation<T>): T {
     let step = operation.next();
-    while (!step.done) step = operation.next(step.value.queries.map((query) => this.send(query)));
+    while (!step.done) {
+      const { queries } = step.value;
+      step = operation.next(queries.length === 1 ? [this.send(queries[0]!)] : queries.map((query) => this.send(query)));
+    }
     return step.value;
   }
 
@@ -39,13 +42,24 @@ export class SqliteDriver {
   /** One statement, its integrity failures mapped to domain errors (constraints.ts). */
   send(query: Query): Answer {
     const statement = this.#prepared[query.statement];
-    // SQLite binds no arrays: a list parameter is JSON text, read by json_each (dialect.ts inList).
-    const params = query.params.map((param) => (Array.isArray(param) ? JSON.stringify(param) : param));
+    const params = bindable(query.params);
     try {
+      if (query.first === true) {
+        const row = statement.get(...params);
+        return { rows: row === undefined ? NO_ROWS : [row], changes: 0 };
+      }
       if (statement.reader) return { rows: statement.all(...params), changes: 0 };
       return { rows: NO_ROWS, changes: statement.run(...params).changes };
     } catch (error) {
       throw query.violation === undefined ? error : writeError(error, query.violation);
     }
   }
+}
+
+/** SQLite binds no arrays: a list parameter is JSON text, read by json_each (dialect.ts inList). Copies only when there is one. */
+function bindable(params: unknown[]): unknown[] {
+  for (const param of params) {
+    if (Array.isArray(param)) return params.map((value) => (Array.isArray(value) ? JSON.stringify(value) : value));
+  }
+  return params;
 }
