@@ -12,5 +12,10 @@ export const postgresDialect = (schema: string): Dialect => ({
   // The planner has statistics; hints are SQLite's.
   indexedBy: () => "",
   forUpdate: "FOR UPDATE",
+  oneOf: (column, values) => ({ sql: `${column} = ANY(?::text[])`, params: [values] }),
+  // Containment of one object is the AND of its pairs; keys are plain keys
+  // (a dot is part of the key, not a path) and values compare exactly.
+  jsonHas: (column, pairs) =>
+    pairs.length === 0 ? [] : [{ sql: `${column}::jsonb @> ?::jsonb`, params: [JSON.stringify(Object.fromEntries(pairs))] }],
   placeholders: numberedPlaceholders,
 });

@@ -38,7 +38,11 @@ export function statements(s: string) {
   return {
     ...shared,
     /** A shared operation's query as the statement to send. */
-    query: (query: Query): Statement => ({ ...shared[query.statement](query.params), violation: query.violation }),
+    // A statement built per call (run listing) is sent unnamed: its text varies with the filters given.
+    query: (query: Query): Statement =>
+      query.text === undefined
+        ? { ...shared[query.statement](query.params), violation: query.violation }
+        : { text: query.text, values: query.params, violation: query.violation },
     insertEvents: (events: StoredEvent[], fences: Fence[] = []): Statement => {
       const runIds = [...new Set(events.map((event) => event.runId))].join(", ");
       const columns = [events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.data)];

@@ -1,5 +1,5 @@
 import { escapeIdentifier, Pool, type PoolClient } from "pg";
-import { RUNS } from "../schema/tables.js";
+import type { Dialect } from "../sql/dialect.js";
 import type { Operation } from "../sql/operation.js";
 import { SqlStore } from "../sql/sql-store.js";
 import type {
@@ -9,17 +9,16 @@ import type {
   IdempotencyHold,
   IdempotencyState,
   Lease,
-  RunFilter,
   RunRecord,
   SessionPatch,
   Store,
 } from "../types.js";
 import { buildCommit } from "./commit.js";
 import { BEGIN, COMMIT, rollback, rows, send, withClient, type Statement } from "./connection.js";
+import { postgresDialect } from "./dialect.js";
 import { execute } from "./driver.js";
 import { idempotencyStatements, PostgresIdempotency } from "./idempotency.js";
 import { leaseStatements, PostgresLeases, type LeaseStatements } from "./leases.js";
-import { listRunsStatement, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { lockWorker } from "./worker-lock.js";
 import { runPatches, sessionPatches } from "./patches.js";
@@ -46,6 +45,7 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStore extends SqlStore implements Store {
   readonly kind = "postgres";
+  protected readonly dialect: Dialect;
   readonly #pool: Pool;
   readonly #schema: string;
   readonly #sql: Statements;
@@ -60,6 +60,7 @@ export class PostgresStore extends SqlStore implements Store {
     super();
     this.#pool = pool;
     this.#schema = quotedSchema;
+    this.dialect = postgresDialect(quotedSchema);
     this.#sql = statements(quotedSchema);
     this.#leaseSql = leaseStatements(quotedSchema);
     this.#leases = new PostgresLeases(this.#leaseSql, (statement) => this.#rows(statement));
@@ -103,11 +104,6 @@ export class PostgresStore extends SqlStore implements Store {
   /** A session-level advisory lock on a connection of its own, held until released. */
   async lockWorker(): Promise<() => Promise<void>> {
     return lockWorker(this.#pool, this.#schema);
-  }
-
-  async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
-    const statement = listRunsStatement(this.#schema, workspaceId, filter, page);
-    return statement === undefined ? [] : (await this.#rows<object>(statement)).map(RUNS.fromRow);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

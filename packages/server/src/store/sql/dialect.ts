@@ -4,6 +4,12 @@
  * placeholders and these hooks; each dialect renders them once, when the
  * store opens, never per call.
  */
+/** Part of a WHERE clause built per call, with its values (in placeholder order). */
+export interface Condition {
+  sql: string;
+  params: unknown[];
+}
+
 export interface Dialect {
   readonly name: "sqlite" | "postgres";
   /** A table's name as statements spell it: PostgreSQL qualifies it by agentd's schema (poolers may not carry `search_path`). */
@@ -18,6 +24,10 @@ export interface Dialect {
   indexedBy(index: string): string;
   /** Locks the rows a read returns until the transaction ends (PostgreSQL); SQLite's write lock already serialises writers. */
   readonly forUpdate: string;
+  /** `column` equals one of `values` (at least one; SQLite spells out one placeholder each, so each value is an index range). */
+  oneOf(column: string, values: unknown[]): Condition;
+  /** The JSON object in `column` has every one of these key/value pairs (a key is one key, dots included, not a path). */
+  jsonHas(column: string, pairs: Array<[key: string, value: string]>): Condition[];
   /** The statement text with this dialect's placeholders. */
   placeholders(text: string): string;
 }
@@ -25,18 +35,5 @@ export interface Dialect {
 /** `?` -> `$1`, `$2`, ... outside quoted strings and identifiers. */
 export function numberedPlaceholders(text: string): string {
   let index = 0;
-  let quote: string | undefined;
-  let out = "";
-  for (const char of text) {
-    if (quote !== undefined) {
-      if (char === quote) quote = undefined;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-    } else if (char === "?") {
-      out += `$${++index}`;
-      continue;
-    }
-    out += char;
-  }
-  return out;
+  return text.replace(/'[^']*'|"[^"]*"|\?/g, (match) => (match === "?" ? `$${++index}` : match));
 }

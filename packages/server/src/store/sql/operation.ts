@@ -7,14 +7,19 @@ export interface ViolationMessages {
   missingRow?: string;
 }
 
-/** One statement to run: which shared statement, its parameters (an array is a list), and its domain errors. */
-export interface Query {
-  statement: StatementId;
+/**
+ * One statement to run: a shared statement (prepared once) or the text of
+ * one built per call (run listing: SQLite caches it prepared, PostgreSQL
+ * sends it unnamed); its parameters (an array is a list), and its domain errors.
+ */
+export type Query = (
+  { statement: StatementId; text?: undefined } | { statement?: undefined; /** In the dialect's placeholders. */ text: string }
+) & {
   params: unknown[];
   violation?: ViolationMessages;
   /** Only the first row is wanted (a lookup by key): SQLite then stops stepping after it. */
   first?: boolean;
-}
+};
 
 /** A statement's answer, alike from both drivers. */
 export interface Answer {

@@ -1,9 +1,11 @@
 import type { RunStatus } from "@agentd/protocol";
 import * as events from "../operations/events.js";
+import { listRuns, type RunPage } from "../operations/list-runs.js";
 import * as runs from "../operations/runs.js";
 import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
-import type { ActiveRunCounts, ApiKeyRecord, RunRecord, SessionRecord, Store, StoredEvent, WorkspaceRecord } from "../types.js";
+import type { ActiveRunCounts, ApiKeyRecord, RunFilter, RunRecord, SessionRecord, Store, StoredEvent, WorkspaceRecord } from "../types.js";
+import type { Dialect } from "./dialect.js";
 import type { Operation } from "./operation.js";
 
 /** The Store methods written once, as operations (store/operations); each dialect's store adds the rest. */
@@ -17,6 +19,7 @@ export type SharedMethods =
   | "revokeApiKey"
   | "insertRun"
   | "getRun"
+  | "listRuns"
   | "countActiveRuns"
   | "listRunsByStatus"
   | "requestCancel"
@@ -29,11 +32,14 @@ export type SharedMethods =
 /**
  * The domain half of a SQL store. A dialect's store extends it with the
  * driver (`execute`) and what is its own: the group commit, leases,
- * idempotency keys, run listing, session patches, the worker lock,
+ * idempotency keys, session patches, the worker lock,
  * connections and migrations.
  */
 export abstract class SqlStore implements Pick<Store, SharedMethods> {
   /** Runs an operation to its end; in one transaction when asked (SQLite: synchronously, returning the value itself). */
+  /** How this store's SQL is spelled (statements built per call use it). */
+  protected abstract readonly dialect: Dialect;
+
   protected abstract execute<T>(operation: Operation<T>, options?: { transaction?: boolean }): T | Promise<T>;
 
   async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {
@@ -73,6 +79,10 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined> {
     return this.execute(runs.getRun(workspaceId, runId));
+  }
+
+  async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
+    return this.execute(listRuns(this.dialect, workspaceId, filter, page));
   }
 
   async countActiveRuns(workspaceId: string): Promise<ActiveRunCounts> {

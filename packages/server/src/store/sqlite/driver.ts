@@ -14,8 +14,11 @@ const NO_ROWS: Answer["rows"] = [];
 export class SqliteDriver {
   readonly #prepared: Record<StatementId, Database.Statement<unknown[], Record<string, unknown>>>;
   readonly #transaction: (operation: Operation<unknown>) => unknown;
+  /** Statements built per call, prepared once per text; cleared past a bound, so odd filter combinations cannot grow it forever. */
+  readonly #builtCache = new Map<string, Database.Statement<unknown[], Record<string, unknown>>>();
+  static readonly MAX_BUILT = 64;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const texts = statements(SQLITE);
     this.#prepared = Object.fromEntries(Object.entries(texts).map(([id, text]) => [id, db.prepare(SQLITE.placeholders(text))])) as Record<
       StatementId,
@@ -39,9 +42,19 @@ export class SqliteDriver {
     return this.#transaction(operation) as T;
   }
 
+  #built(text: string): Database.Statement<unknown[], Record<string, unknown>> {
+    let statement = this.#builtCache.get(text);
+    if (statement === undefined) {
+      if (this.#builtCache.size >= SqliteDriver.MAX_BUILT) this.#builtCache.clear();
+      statement = this.db.prepare<unknown[], Record<string, unknown>>(text);
+      this.#builtCache.set(text, statement);
+    }
+    return statement;
+  }
+
   /** One statement, its integrity failures mapped to domain errors (constraints.ts). */
   send(query: Query): Answer {
-    const statement = this.#prepared[query.statement];
+    const statement = query.text === undefined ? this.#prepared[query.statement] : this.#built(query.text);
     const params = bindable(query.params);
     try {
       if (query.first === true) {

@@ -8,16 +8,15 @@ import type {
   IdempotencyHold,
   IdempotencyState,
   Lease,
-  RunFilter,
   RunRecord,
   SessionPatch,
   Store,
 } from "../types.js";
 import { SqliteDriver } from "./driver.js";
+import { SQLITE } from "./dialect.js";
 import { SqliteIdempotency } from "./idempotency.js";
 import { lockDataFile } from "./worker-lock.js";
 import { SqliteLeases } from "./leases.js";
-import { RunLister, type RunPage } from "./list.js";
 import { migrate } from "./migrations.js";
 import { SqliteWrites } from "./writes.js";
 
@@ -30,10 +29,10 @@ import { SqliteWrites } from "./writes.js";
  */
 export class SqliteStore extends SqlStore implements Store {
   readonly kind = "sqlite";
+  protected readonly dialect = SQLITE;
   readonly #db: Database.Database;
   readonly #driver: SqliteDriver;
   readonly #writes: SqliteWrites;
-  readonly #lister: RunLister;
   readonly #leases: SqliteLeases;
   readonly #idempotency: SqliteIdempotency;
   readonly #commit: (batch: CommitBatch) => CommitResult;
@@ -62,7 +61,6 @@ export class SqliteStore extends SqlStore implements Store {
       this.#db.close();
       throw error;
     }
-    this.#lister = new RunLister(this.#db);
     this.#leases = new SqliteLeases(this.#db);
     this.#idempotency = new SqliteIdempotency(this.#db);
     const writes = (this.#writes = new SqliteWrites(this.#db, this.#driver, this.#leases));
@@ -85,10 +83,6 @@ export class SqliteStore extends SqlStore implements Store {
     if (this.#file === ":memory:") return async () => undefined;
     const release = lockDataFile(this.#file);
     return async () => release();
-  }
-
-  async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
-    return this.#lister.list(workspaceId, filter, page);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
