@@ -2,17 +2,7 @@ import { escapeIdentifier, Pool, type PoolClient } from "pg";
 import type { Dialect } from "../sql/dialect.js";
 import type { Operation } from "../sql/operation.js";
 import { SqlStore } from "../sql/sql-store.js";
-import type {
-  CommitBatch,
-  CommitResult,
-  IdempotencyBegin,
-  IdempotencyHold,
-  IdempotencyState,
-  Lease,
-  RunRecord,
-  SessionPatch,
-  Store,
-} from "../types.js";
+import type { CommitBatch, CommitResult, SessionPatch, Store } from "../types.js";
 import { buildCommit } from "./commit.js";
 import { BEGIN, COMMIT, rollback, rows, send, withClient, type Statement } from "./connection.js";
 import { postgresDialect } from "./dialect.js";
@@ -50,8 +40,8 @@ export class PostgresStore extends SqlStore implements Store {
   readonly #schema: string;
   readonly #sql: Statements;
   readonly #leaseSql: LeaseStatements;
-  readonly #leases: PostgresLeases;
-  readonly #idempotency: PostgresIdempotency;
+  protected readonly leases: PostgresLeases;
+  protected readonly idempotency: PostgresIdempotency;
   readonly #runPatches;
   readonly #sessionPatches;
   #closed = false;
@@ -63,8 +53,8 @@ export class PostgresStore extends SqlStore implements Store {
     this.dialect = postgresDialect(quotedSchema);
     this.#sql = statements(quotedSchema);
     this.#leaseSql = leaseStatements(quotedSchema);
-    this.#leases = new PostgresLeases(this.#leaseSql, (statement) => this.#rows(statement));
-    this.#idempotency = new PostgresIdempotency(idempotencyStatements(quotedSchema), (sent) => this.#use((client) => send(client, sent)));
+    this.leases = new PostgresLeases(this.#leaseSql, (statement) => this.#rows(statement));
+    this.idempotency = new PostgresIdempotency(idempotencyStatements(quotedSchema), (sent) => this.#use((client) => send(client, sent)));
     this.#runPatches = runPatches(quotedSchema);
     this.#sessionPatches = sessionPatches(quotedSchema);
   }
@@ -113,43 +103,6 @@ export class PostgresStore extends SqlStore implements Store {
     // One round trip. A duplicate seq, a missing run or a patch that matches
     // no row fails on the server, which turns the COMMIT into a ROLLBACK.
     return result(await this.#transaction((client) => send(client, [BEGIN, ...writes, COMMIT])));
-  }
-
-  async claimRun(
-    runId: string,
-    workerId: string,
-    leaseMs: number,
-    options: { paused?: boolean } = {},
-  ): Promise<{ lease: Lease; record: RunRecord } | undefined> {
-    return this.#leases.claim(runId, workerId, leaseMs, options.paused === true);
-  }
-
-  async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {
-    return this.#leases.renew(workerId, leases, leaseMs);
-  }
-
-  async releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean> {
-    return this.#leases.release(runId, workerId, epoch);
-  }
-
-  async orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>> {
-    return this.#leases.orphaned(limit, unownedForMs);
-  }
-
-  async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
-    return this.#idempotency.begin(request);
-  }
-
-  async finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean> {
-    return this.#idempotency.finish(hold, reply);
-  }
-
-  async abandonIdempotent(hold: IdempotencyHold): Promise<boolean> {
-    return this.#idempotency.abandon(hold);
-  }
-
-  async purgeIdempotency(limit: number): Promise<number> {
-    return this.#idempotency.purge(limit);
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {

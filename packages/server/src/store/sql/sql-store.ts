@@ -4,7 +4,20 @@ import { listRuns, type RunPage } from "../operations/list-runs.js";
 import * as runs from "../operations/runs.js";
 import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
-import type { ActiveRunCounts, ApiKeyRecord, RunFilter, RunRecord, SessionRecord, Store, StoredEvent, WorkspaceRecord } from "../types.js";
+import type {
+  ActiveRunCounts,
+  ApiKeyRecord,
+  IdempotencyBegin,
+  IdempotencyHold,
+  IdempotencyState,
+  Lease,
+  RunFilter,
+  RunRecord,
+  SessionRecord,
+  Store,
+  StoredEvent,
+  WorkspaceRecord,
+} from "../types.js";
 import type { Dialect } from "./dialect.js";
 import type { Operation } from "./operation.js";
 
@@ -27,18 +40,47 @@ export type SharedMethods =
   | "duePausedRuns"
   | "readEvents"
   | "insertSession"
-  | "getSession";
+  | "getSession"
+  | "claimRun"
+  | "renewLeases"
+  | "releaseRun"
+  | "orphanedRuns"
+  | "beginIdempotent"
+  | "finishIdempotent"
+  | "abandonIdempotent"
+  | "purgeIdempotency";
+
+type Maybe<T> = T | Promise<T>;
+
+/** A dialect's leases (issue #4): whose clock, and how rows are locked, are its own (sqlite/leases.ts, postgres/leases.ts). */
+export interface DialectLeases {
+  claim(runId: string, workerId: string, leaseMs: number, paused: boolean): Maybe<{ lease: Lease; record: RunRecord } | undefined>;
+  renew(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Maybe<string[]>;
+  release(runId: string, workerId: string, epoch: number): Maybe<boolean>;
+  orphaned(limit: number, unownedForMs: number): Maybe<Array<{ runId: string; workspaceId: string }>>;
+}
+
+/** A dialect's idempotency keys: how a key is taken atomically is its own (sqlite/idempotency.ts, postgres/idempotency.ts). */
+export interface DialectIdempotency {
+  begin(request: IdempotencyBegin): Maybe<IdempotencyState>;
+  finish(hold: IdempotencyHold, reply: { status: number; body: unknown }): Maybe<boolean>;
+  abandon(hold: IdempotencyHold): Maybe<boolean>;
+  purge(limit: number): Maybe<number>;
+}
 
 /**
  * The domain half of a SQL store. A dialect's store extends it with the
- * driver (`execute`) and what is its own: the group commit, leases,
- * idempotency keys, session patches, the worker lock,
- * connections and migrations.
+ * driver (`execute`) and what is its own: the group commit, session patches, the worker lock,
+ * connections and migrations; and its leases and idempotency keys, whose
+ * methods are forwarded here.
  */
 export abstract class SqlStore implements Pick<Store, SharedMethods> {
   /** Runs an operation to its end; in one transaction when asked (SQLite: synchronously, returning the value itself). */
   /** How this store's SQL is spelled (statements built per call use it). */
   protected abstract readonly dialect: Dialect;
+
+  protected abstract readonly leases: DialectLeases;
+  protected abstract readonly idempotency: DialectIdempotency;
 
   protected abstract execute<T>(operation: Operation<T>, options?: { transaction?: boolean }): T | Promise<T>;
 
@@ -115,5 +157,42 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async getSession(workspaceId: string, sessionId: string): Promise<SessionRecord | undefined> {
     return this.execute(sessions.getSession(workspaceId, sessionId));
+  }
+
+  async claimRun(
+    runId: string,
+    workerId: string,
+    leaseMs: number,
+    options: { paused?: boolean } = {},
+  ): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+    return this.leases.claim(runId, workerId, leaseMs, options.paused === true);
+  }
+
+  async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {
+    return this.leases.renew(workerId, leases, leaseMs);
+  }
+
+  async releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean> {
+    return this.leases.release(runId, workerId, epoch);
+  }
+
+  async orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>> {
+    return this.leases.orphaned(limit, unownedForMs);
+  }
+
+  async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
+    return this.idempotency.begin(request);
+  }
+
+  async finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean> {
+    return this.idempotency.finish(hold, reply);
+  }
+
+  async abandonIdempotent(hold: IdempotencyHold): Promise<boolean> {
+    return this.idempotency.abandon(hold);
+  }
+
+  async purgeIdempotency(limit: number): Promise<number> {
+    return this.idempotency.purge(limit);
   }
 }

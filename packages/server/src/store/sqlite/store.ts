@@ -1,17 +1,7 @@
 import Database from "better-sqlite3";
 import type { Operation } from "../sql/operation.js";
 import { SqlStore } from "../sql/sql-store.js";
-import type {
-  CommitBatch,
-  CommitResult,
-  IdempotencyBegin,
-  IdempotencyHold,
-  IdempotencyState,
-  Lease,
-  RunRecord,
-  SessionPatch,
-  Store,
-} from "../types.js";
+import type { CommitBatch, CommitResult, SessionPatch, Store } from "../types.js";
 import { SqliteDriver } from "./driver.js";
 import { SQLITE } from "./dialect.js";
 import { SqliteIdempotency } from "./idempotency.js";
@@ -33,8 +23,8 @@ export class SqliteStore extends SqlStore implements Store {
   readonly #db: Database.Database;
   readonly #driver: SqliteDriver;
   readonly #writes: SqliteWrites;
-  readonly #leases: SqliteLeases;
-  readonly #idempotency: SqliteIdempotency;
+  protected readonly leases: SqliteLeases;
+  protected readonly idempotency: SqliteIdempotency;
   readonly #commit: (batch: CommitBatch) => CommitResult;
 
   readonly #file: string;
@@ -61,9 +51,9 @@ export class SqliteStore extends SqlStore implements Store {
       this.#db.close();
       throw error;
     }
-    this.#leases = new SqliteLeases(this.#db);
-    this.#idempotency = new SqliteIdempotency(this.#db);
-    const writes = (this.#writes = new SqliteWrites(this.#db, this.#driver, this.#leases));
+    this.leases = new SqliteLeases(this.#db);
+    this.idempotency = new SqliteIdempotency(this.#db);
+    const writes = (this.#writes = new SqliteWrites(this.#db, this.#driver, this.leases));
     // IMMEDIATE: the write lock is taken at BEGIN, so no other connection can
     // claim a run between the fence check and the writes it guards (and a
     // read-first transaction cannot fail to upgrade to a writer).
@@ -87,43 +77,6 @@ export class SqliteStore extends SqlStore implements Store {
 
   async commit(batch: CommitBatch): Promise<CommitResult> {
     return this.#commit(batch);
-  }
-
-  async claimRun(
-    runId: string,
-    workerId: string,
-    leaseMs: number,
-    options: { paused?: boolean } = {},
-  ): Promise<{ lease: Lease; record: RunRecord } | undefined> {
-    return this.#leases.claim(runId, workerId, leaseMs, options.paused === true);
-  }
-
-  async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {
-    return this.#leases.renew(workerId, leases, leaseMs);
-  }
-
-  async releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean> {
-    return this.#leases.release(runId, workerId, epoch);
-  }
-
-  async orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>> {
-    return this.#leases.orphaned(limit, unownedForMs);
-  }
-
-  async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
-    return this.#idempotency.begin(request);
-  }
-
-  async finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean> {
-    return this.#idempotency.finish(hold, reply);
-  }
-
-  async abandonIdempotent(hold: IdempotencyHold): Promise<boolean> {
-    return this.#idempotency.abandon(hold);
-  }
-
-  async purgeIdempotency(limit: number): Promise<number> {
-    return this.#idempotency.purge(limit);
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {
