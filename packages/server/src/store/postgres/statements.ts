@@ -17,7 +17,7 @@ export function statements(s: string) {
     (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
   const dialect = postgresDialect(s);
   const shared = Object.fromEntries(
-    Object.entries(sharedStatements(dialect)).map(([id, text]) => [id, named(id, dialect.placeholders(text))]),
+    Object.entries(sharedStatements(dialect)).map(([id, text]) => [id, named(snakeCase(id), dialect.placeholders(text))]),
   ) as Record<StatementId, (values: unknown[]) => Statement>;
   // The whole batch is one INSERT: four arrays unnested side by side into rows.
   const insertEvents = named(
@@ -58,5 +58,8 @@ export function statements(s: string) {
     },
   };
 }
+
+/** `insertRun` -> `insert_run`: statement names as pg_prepared_statements shows them (`agentd_insert_run`). */
+const snakeCase = (id: string): string => id.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 export type Statements = ReturnType<typeof statements>;
