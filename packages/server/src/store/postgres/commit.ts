@@ -2,7 +2,8 @@ import type { QueryResult } from "pg";
 import { insertRunQuery } from "../operations/runs.js";
 import type { CommitBatch, CommitResult, RunPatch, SessionPatch } from "../types.js";
 import type { Statement } from "./connection.js";
-import { uniqueFences, type LeaseStatements } from "./leases.js";
+import { uniqueFences } from "../sql/fences.js";
+import type { LeaseStatements } from "./leases.js";
 import type { PatchBuilder } from "./patches.js";
 import type { Statements } from "./statements.js";
 

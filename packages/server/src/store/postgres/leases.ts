@@ -1,4 +1,5 @@
-import type { CommitBatch, Lease, RunRecord } from "../types.js";
+import type { Fence } from "../sql/fences.js";
+import type { Lease, RunRecord } from "../types.js";
 import type { Statement } from "./connection.js";
 import { RUNS } from "../schema/tables.js";
 
@@ -21,23 +22,6 @@ export const CLOCK = `clock AS MATERIALIZED (SELECT t, (extract(epoch from t) * 
 const LIVE = "status IN ('queued', 'running')";
 /** What a claim accepts: live runs, and paused ones when the claim asks for them ($4). */
 const CLAIMABLE = `(${LIVE} OR ($4::boolean AND status = 'paused'))`;
-
-export type Fence = NonNullable<CommitBatch["fences"]>[number];
-
-/**
- * The fences of a batch, one per run. A run listed twice with different
- * holders is a caller bug, refused before anything is sent.
- */
-export function uniqueFences(fences: Fence[]): Fence[] {
-  const byRun = new Map<string, Fence>();
-  for (const fence of fences) {
-    const seen = byRun.get(fence.runId);
-    if (seen !== undefined && (seen.workerId !== fence.workerId || seen.epoch !== fence.epoch))
-      throw new TypeError(`run ${fence.runId} is fenced twice with different leases`);
-    byRun.set(fence.runId, fence);
-  }
-  return [...byRun.values()];
-}
 
 export function leaseStatements(s: string) {
   const named =

@@ -3,7 +3,8 @@ import type { Query } from "../sql/operation.js";
 import { statements as sharedStatements, type StatementId } from "../sql/statements.js";
 import type { Statement } from "./connection.js";
 import { postgresDialect } from "./dialect.js";
-import { fenceArrays, type Fence } from "./leases.js";
+import type { Fence } from "../sql/fences.js";
+import { fenceArrays } from "./leases.js";
 
 /**
  * The shared statements (sql/statements.ts) rendered for PostgreSQL, plus

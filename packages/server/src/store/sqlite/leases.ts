@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { CommitBatch, Lease, RunRecord } from "../types.js";
+import { uniqueFences, type Fence } from "../sql/fences.js";
+import type { Lease, RunRecord } from "../types.js";
 import { RUNS } from "../schema/tables.js";
 
 /*
@@ -15,8 +16,6 @@ import { RUNS } from "../schema/tables.js";
 const LIVE = "status IN ('queued', 'running')";
 /** What a claim accepts: live runs, and paused ones when the claim asks for them (@paused = 1). */
 const CLAIMABLE = `(${LIVE} OR (@paused = 1 AND status = 'paused'))`;
-
-type Fence = NonNullable<CommitBatch["fences"]>[number];
 
 export class SqliteLeases {
   readonly #claim;
@@ -95,14 +94,7 @@ export class SqliteLeases {
    * with different leases is a caller bug (TypeError, the batch rolls back).
    */
   fenced(fences: Fence[]): string[] {
-    const byRun = new Map<string, Fence>();
-    for (const fence of fences) {
-      const seen = byRun.get(fence.runId);
-      if (seen !== undefined && (seen.workerId !== fence.workerId || seen.epoch !== fence.epoch))
-        throw new TypeError(`run ${fence.runId} is fenced twice with different leases`);
-      byRun.set(fence.runId, fence);
-    }
-    return [...byRun.values()]
+    return uniqueFences(fences)
       .filter(({ runId, workerId, epoch }) => {
         const holder = this.#holder.get(runId);
         return holder?.ownerId !== workerId || holder.epoch !== epoch;
