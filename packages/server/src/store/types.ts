@@ -222,8 +222,10 @@ export interface CommitResult {
 
 /**
  * The store: durable state and the event log. Implementations: SQLite
- * (embedded, store/sqlite) and later PostgreSQL. All must pass
- * store/contract.ts. Methods throw AgentdError for domain conflicts
+ * (embedded, store/sqlite) and PostgreSQL (store/postgres), both one
+ * SqlStore (store/sql) running the shared operations (store/operations)
+ * over their dialect (docs/store.md). All must pass the contract suite
+ * (test/store/contract/). Methods throw AgentdError for domain conflicts
  * (e.g. `session_busy`), never HTTP errors.
  */
 export interface Store {

@@ -1,7 +1,9 @@
 import type { QueryResult } from "pg";
+import { insertRunQuery } from "../operations/runs.js";
 import type { CommitBatch, CommitResult, RunPatch, SessionPatch } from "../types.js";
 import type { Statement } from "./connection.js";
-import { uniqueFences, type LeaseStatements } from "./leases.js";
+import { uniqueFences } from "../sql/fences.js";
+import type { LeaseStatements } from "./leases.js";
 import type { PatchBuilder } from "./patches.js";
 import type { Statements } from "./statements.js";
 
@@ -35,7 +37,7 @@ export function buildCommit(
   const writes: Statement[] = [];
   // Lock first: later statements of the batch then see these leases as they are now.
   if (fences.length > 0) writes.push(parts.leases.hold(fences));
-  writes.push(...(batch.newRuns ?? []).map((run) => parts.sql.insertRun(run)));
+  writes.push(...(batch.newRuns ?? []).map((run) => parts.sql.query(insertRunQuery(run))));
   if (batch.events.length > 0) writes.push(parts.sql.insertEvents(batch.events, fences));
   for (const { runId, patch } of batch.runs) writes.push(...optional(parts.runPatches.build(runId, patch, guards.get(runId))));
   for (const { sessionId, patch } of batch.sessions) writes.push(...optional(parts.sessionPatches.build(sessionId, patch)));

@@ -1,6 +1,9 @@
 import { DatabaseError } from "pg";
 import type { ErrorCode } from "@agentd/protocol";
 import { AgentdError } from "../../errors.js";
+import type { ViolationMessages } from "../sql/operation.js";
+
+export type { ViolationMessages };
 
 /*
  * PostgreSQL failures -> domain errors, by SQLSTATE or by error type, never
@@ -33,13 +36,6 @@ export function unavailable(cause: unknown): AgentdError {
   const code = (cause as { code?: unknown } | null)?.code;
   const reason = typeof code === "string" && code !== "" ? code : "connection lost";
   return new AgentdError("unavailable", `the database is unavailable: ${reason}`, { cause });
-}
-
-/** What to say when a write breaks an integrity rule or finds no row to change. */
-export interface ViolationMessages {
-  duplicate?: string;
-  missingParent?: string;
-  missingRow?: string;
 }
 
 /**

@@ -1,6 +1,7 @@
-import type { CommitBatch, Lease, RunRecord } from "../types.js";
+import type { Fence } from "../sql/fences.js";
+import type { Lease, RunRecord } from "../types.js";
 import type { Statement } from "./connection.js";
-import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
+import { RUNS } from "../schema/tables.js";
 
 /*
  * Leases (issue #4). Every operation is one statement, so it is atomic
@@ -22,23 +23,6 @@ const LIVE = "status IN ('queued', 'running')";
 /** What a claim accepts: live runs, and paused ones when the claim asks for them ($4). */
 const CLAIMABLE = `(${LIVE} OR ($4::boolean AND status = 'paused'))`;
 
-export type Fence = NonNullable<CommitBatch["fences"]>[number];
-
-/**
- * The fences of a batch, one per run. A run listed twice with different
- * holders is a caller bug, refused before anything is sent.
- */
-export function uniqueFences(fences: Fence[]): Fence[] {
-  const byRun = new Map<string, Fence>();
-  for (const fence of fences) {
-    const seen = byRun.get(fence.runId);
-    if (seen !== undefined && (seen.workerId !== fence.workerId || seen.epoch !== fence.epoch))
-      throw new TypeError(`run ${fence.runId} is fenced twice with different leases`);
-    byRun.set(fence.runId, fence);
-  }
-  return [...byRun.values()];
-}
-
 export function leaseStatements(s: string) {
   const named =
     (name: string, text: string) =>
@@ -50,7 +34,7 @@ export function leaseStatements(s: string) {
        UPDATE ${s}.runs SET owner_id = $2, lease_epoch = lease_epoch + 1, lease_expires_at = clock.now_ms + $3::bigint
        FROM clock
        WHERE id = $1 AND ${CLAIMABLE} AND (owner_id IS NULL OR lease_expires_at < clock.now_ms OR owner_id = $2)
-       RETURNING lease_epoch AS epoch, lease_expires_at AS "expiresAt", ${RUN_COLUMNS}`,
+       RETURNING lease_epoch AS epoch, lease_expires_at AS "expiresAt", ${RUNS.select}`,
     ),
     // Rows are locked in id order, as `hold` locks a commit's fenced runs, so
     // a heartbeat and a commit of the same worker (two connections) wait for
@@ -116,10 +100,12 @@ export class PostgresLeases {
 
   async claim(runId: string, workerId: string, leaseMs: number, paused: boolean): Promise<{ lease: Lease; record: RunRecord } | undefined> {
     // bigint arrives as a string (pg does not guess at precision).
-    const [row] = await this.query<RunRow & { epoch: number; expiresAt: string }>(this.sql.claim([runId, workerId, Math.ceil(leaseMs), paused]));
+    const [row] = await this.query<object & { epoch: number; expiresAt: string }>(
+      this.sql.claim([runId, workerId, Math.ceil(leaseMs), paused]),
+    );
     if (row === undefined) return undefined;
     const { epoch, expiresAt, ...run } = row;
-    return { lease: { runId, workerId, epoch, expiresAt: Number(expiresAt) }, record: runFromRow(run) };
+    return { lease: { runId, workerId, epoch, expiresAt: Number(expiresAt) }, record: RUNS.fromRow(run) };
   }
 
   /** The runIds of `leases` this worker holds no longer. */

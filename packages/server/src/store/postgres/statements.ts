@@ -1,30 +1,25 @@
-import type { RunRecord, SessionRecord, StoredEvent } from "../types.js";
+import type { StoredEvent } from "../types.js";
+import type { Query } from "../sql/operation.js";
+import { statements as sharedStatements, type StatementId } from "../sql/statements.js";
 import type { Statement } from "./connection.js";
-import { fenceArrays, type Fence } from "./leases.js";
-import {
-  API_KEY_COLUMNS,
-  RUN_COLUMNS,
-  RUN_INSERT_COLUMNS,
-  SESSION_COLUMNS,
-  SESSION_INSERT_COLUMNS,
-  WORKSPACE_COLUMNS,
-  placeholders,
-  runValues,
-  sessionValues,
-} from "./rows.js";
+import { postgresDialect } from "./dialect.js";
+import type { Fence } from "../sql/fences.js";
+import { fenceArrays } from "./leases.js";
 
 /**
- * Every fixed statement, as named prepared statements: each connection
- * parses and plans one once, then only binds values. `s` is the quoted
- * schema name; table names are qualified with it rather than relying on
- * `search_path`, which poolers such as PgBouncer may not carry.
+ * The shared statements (sql/statements.ts) rendered for PostgreSQL, plus
+ * the group commit's event insert, which is PostgreSQL's own: all named
+ * prepared statements, so each connection parses and plans one once, then
+ * only binds values. `s` is the quoted schema name.
  */
 export function statements(s: string) {
   const named =
     (name: string, text: string) =>
     (values: unknown[]): Statement => ({ name: `agentd_${name}`, text, values });
-  const insertRun = named("insert_run", `INSERT INTO ${s}.runs (${RUN_INSERT_COLUMNS}) VALUES (${placeholders(18)})`);
-  const insertSession = named("insert_session", `INSERT INTO ${s}.sessions (${SESSION_INSERT_COLUMNS}) VALUES (${placeholders(11)})`);
+  const dialect = postgresDialect(s);
+  const shared = Object.fromEntries(
+    Object.entries(sharedStatements(dialect)).map(([id, text]) => [id, named(snakeCase(id), dialect.placeholders(text))]),
+  ) as Record<StatementId, (values: unknown[]) => Statement>;
   // The whole batch is one INSERT: four arrays unnested side by side into rows.
   const insertEvents = named(
     "insert_events",
@@ -42,77 +37,13 @@ export function statements(s: string) {
        WHERE r.id = e.run_id AND r.owner_id = f.worker_id AND r.lease_epoch = f.epoch)`,
   );
   return {
-    insertWorkspace: named(
-      "insert_workspace",
-      `INSERT INTO ${s}.workspaces (id, slug, created_at) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING`,
-    ),
-    workspaceBySlug: named("workspace_by_slug", `SELECT ${WORKSPACE_COLUMNS} FROM ${s}.workspaces WHERE slug = $1`),
-
-    insertApiKey: named(
-      "insert_api_key",
-      `INSERT INTO ${s}.api_keys (id, workspace_id, name, display_prefix, hash, created_at, revoked_at) VALUES (${placeholders(7)})`,
-    ),
-    activeApiKeyByHash: named(
-      "api_key_by_hash",
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug", w.created_at AS "workspaceCreatedAt"
-       FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
-       WHERE k.hash = $1 AND k.revoked_at IS NULL`,
-    ),
-    countApiKeys: named("count_api_keys", `SELECT count(*)::integer AS count FROM ${s}.api_keys`),
-    // A handful of rows per workspace, read by operators: no index needed.
-    // created_at has the database's default collation: COLLATE "C" orders
-    // the ISO strings byte by byte, as SQLite does.
-    allApiKeys: named(
-      "all_api_keys",
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
-       ORDER BY k.created_at COLLATE "C" DESC, k.id DESC`,
-    ),
-    workspaceApiKeys: named(
-      "workspace_api_keys",
-      `SELECT ${API_KEY_COLUMNS}, w.slug AS "workspaceSlug" FROM ${s}.api_keys k JOIN ${s}.workspaces w ON w.id = k.workspace_id
-       WHERE k.workspace_id = $1 ORDER BY k.created_at COLLATE "C" DESC, k.id DESC`,
-    ),
-    // coalesce: the first revocation's instant stays, so revoking is idempotent. $1 id, $2 now.
-    revokeApiKey: named(
-      "revoke_api_key",
-      `UPDATE ${s}.api_keys AS k SET revoked_at = coalesce(k.revoked_at, $2) WHERE k.id = $1 RETURNING ${API_KEY_COLUMNS}`,
-    ),
-
-    insertRun: (run: RunRecord): Statement => ({
-      ...insertRun(runValues(run)),
-      violation: { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` },
-    }),
-    runById: named("run_by_id", `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE workspace_id = $1 AND id = $2`),
-    // (workspace_id, status) is the prefix of runs_workspace_status_created
-    // (migration 1), which serves the count: three short index ranges,
-    // however many ended runs the workspace has.
-    countActiveRuns: named(
-      "count_active_runs",
-      `SELECT status, count(*)::integer AS count FROM ${s}.runs
-       WHERE workspace_id = $1 AND status IN ('queued', 'running', 'paused') GROUP BY status`,
-    ),
-    runsByStatus: named(
-      "runs_by_status",
-      `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE status = ANY($1::text[]) ORDER BY created_at, created_order`,
-    ),
-    // No lease, no fence: one UPDATE, atomic on its own. $1 reason, $2 runId.
-    requestCancel: named(
-      "request_cancel",
-      `UPDATE ${s}.runs SET cancel_requested = $1 WHERE id = $2 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING 1`,
-    ),
-    // Any number of ids, bound as one array: a primary-key lookup each.
-    cancelRequests: named(
-      "cancel_requests",
-      `SELECT id AS "runId", cancel_requested AS reason FROM ${s}.runs
-       WHERE id = ANY($1::text[]) AND cancel_requested IS NOT NULL ORDER BY id`,
-    ),
-    // Served by runs_paused_wake (migration 5), whose condition the WHERE repeats. $1 now (whole epoch ms), $2 limit.
-    duePausedRuns: named(
-      "due_paused_runs",
-      `SELECT id AS "runId", workspace_id AS "workspaceId", wake_at AS "wakeAt" FROM ${s}.runs
-       WHERE status = 'paused' AND wake_at <= $1::bigint ORDER BY wake_at, created_order LIMIT $2`,
-    ),
-
+    ...shared,
+    /** A shared operation's query as the statement to send. */
+    // A statement built per call (run listing) is sent unnamed: its text varies with the filters given.
+    query: (query: Query): Statement =>
+      query.text === undefined
+        ? { ...shared[query.statement](query.params), violation: query.violation }
+        : { text: query.text, values: query.params, violation: query.violation },
     insertEvents: (events: StoredEvent[], fences: Fence[] = []): Statement => {
       const runIds = [...new Set(events.map((event) => event.runId))].join(", ");
       const columns = [events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.data)];
@@ -126,23 +57,10 @@ export function statements(s: string) {
         },
       };
     },
-    readEvents: named(
-      "read_events",
-      `SELECT run_id AS "runId", seq, type, data FROM ${s}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-    ),
-
-    insertSession: (session: SessionRecord): Statement => ({
-      ...insertSession(sessionValues(session)),
-      violation: { duplicate: `session ${session.id} already exists`, missingParent: `workspace ${session.workspaceId} not found` },
-    }),
-    sessionById: named("session_by_id", `SELECT ${SESSION_COLUMNS} FROM ${s}.sessions WHERE workspace_id = $1 AND id = $2`),
-    // FOR UPDATE: concurrent claims of one session queue here, so only one sees it free.
-    lockSessionForClaim: named(
-      "lock_session_for_claim",
-      `SELECT status, active_run_id AS "activeRunId" FROM ${s}.sessions WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
-    ),
-    claimSession: named("claim_session", `UPDATE ${s}.sessions SET active_run_id = $1 WHERE id = $2`),
   };
 }
+
+/** `insertRun` -> `insert_run`: statement names as pg_prepared_statements shows them (`agentd_insert_run`). */
+const snakeCase = (id: string): string => id.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 export type Statements = ReturnType<typeof statements>;

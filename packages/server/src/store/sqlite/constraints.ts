@@ -1,5 +1,6 @@
 import Database from "better-sqlite3";
 import { AgentdError } from "../../errors.js";
+import type { ViolationMessages } from "../sql/operation.js";
 
 /**
  * Which integrity rule a write broke, from SQLite's extended result code
@@ -22,11 +23,13 @@ export function violation(error: unknown): Violation | undefined {
 
 /**
  * The error to throw for a failed write: a domain error for a broken
- * integrity rule (with the SQLite error as `cause`), else the error itself.
+ * integrity rule the statement has a message for (with the SQLite error as
+ * `cause`), else the error itself.
  */
-export function writeError(error: unknown, messages: { duplicate: string; missingParent: string }): unknown {
+export function writeError(error: unknown, messages: ViolationMessages): unknown {
   const kind = violation(error);
-  if (kind === "duplicate") return new AgentdError("conflict", messages.duplicate, { cause: error });
-  if (kind === "missing_parent") return new AgentdError("not_found", messages.missingParent, { cause: error });
+  if (kind === "duplicate" && messages.duplicate !== undefined) return new AgentdError("conflict", messages.duplicate, { cause: error });
+  if (kind === "missing_parent" && messages.missingParent !== undefined)
+    return new AgentdError("not_found", messages.missingParent, { cause: error });
   return error;
 }

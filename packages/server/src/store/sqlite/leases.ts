@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
-import type { CommitBatch, Lease, RunRecord } from "../types.js";
-import { RUN_COLUMNS, runFromRow, type RunRow } from "./rows.js";
+import { uniqueFences, type Fence } from "../sql/fences.js";
+import type { Lease, RunRecord } from "../types.js";
+import { RUNS } from "../schema/tables.js";
 
 /*
  * Leases (issue #4) on the embedded store. "Now" is this process's
@@ -16,8 +17,6 @@ const LIVE = "status IN ('queued', 'running')";
 /** What a claim accepts: live runs, and paused ones when the claim asks for them (@paused = 1). */
 const CLAIMABLE = `(${LIVE} OR (@paused = 1 AND status = 'paused'))`;
 
-type Fence = NonNullable<CommitBatch["fences"]>[number];
-
 export class SqliteLeases {
   readonly #claim;
   readonly #renew;
@@ -30,11 +29,11 @@ export class SqliteLeases {
     // race, and the caller resumes from exactly the state it leased.
     this.#claim = db.prepare<
       [{ runId: string; workerId: string; now: number; leaseMs: number; paused: 0 | 1 }],
-      RunRow & { epoch: number; expiresAt: number }
+      object & { epoch: number; expiresAt: number }
     >(
       `UPDATE runs SET owner_id = @workerId, lease_epoch = lease_epoch + 1, lease_expires_at = @now + @leaseMs
        WHERE id = @runId AND ${CLAIMABLE} AND (owner_id IS NULL OR lease_expires_at < @now OR owner_id = @workerId)
-       RETURNING lease_epoch AS epoch, lease_expires_at AS expiresAt, ${RUN_COLUMNS}`,
+       RETURNING lease_epoch AS epoch, lease_expires_at AS "expiresAt", ${RUNS.select}`,
     );
     // All of a worker's leases in one statement: the pairs are bound as a JSON array.
     this.#renew = db
@@ -67,7 +66,7 @@ export class SqliteLeases {
     const row = this.#claim.get({ runId, workerId, now: Date.now(), leaseMs: Math.ceil(leaseMs), paused: paused ? 1 : 0 });
     if (row === undefined) return undefined;
     const { epoch, expiresAt, ...run } = row;
-    return { lease: { runId, workerId, epoch, expiresAt }, record: runFromRow(run) };
+    return { lease: { runId, workerId, epoch, expiresAt }, record: RUNS.fromRow(run) };
   }
 
   /** The runIds of `leases` this worker holds no longer. */
@@ -95,14 +94,7 @@ export class SqliteLeases {
    * with different leases is a caller bug (TypeError, the batch rolls back).
    */
   fenced(fences: Fence[]): string[] {
-    const byRun = new Map<string, Fence>();
-    for (const fence of fences) {
-      const seen = byRun.get(fence.runId);
-      if (seen !== undefined && (seen.workerId !== fence.workerId || seen.epoch !== fence.epoch))
-        throw new TypeError(`run ${fence.runId} is fenced twice with different leases`);
-      byRun.set(fence.runId, fence);
-    }
-    return [...byRun.values()]
+    return uniqueFences(fences)
       .filter(({ runId, workerId, epoch }) => {
         const holder = this.#holder.get(runId);
         return holder?.ownerId !== workerId || holder.epoch !== epoch;

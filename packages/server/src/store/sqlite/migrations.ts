@@ -133,7 +133,7 @@ const MIGRATIONS: readonly string[] = [
 
   // 6: wake_at (epoch ms), the sooner of the checkpoint's pendingDeadline and
   // approvalDeadline, written by the store with every checkpoint
-  // (patch-columns.ts wakeAt). The partial index holds only paused runs, by
+  // (schema/tables.ts wakeAt). The partial index holds only paused runs, by
   // wake_at (rowid breaks ties): duePausedRuns walks it. Existing paused runs
   // get theirs from their checkpoint (rounded up, as wakeAt does); the others
   // need none until their next checkpoint.
@@ -168,9 +168,7 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database.Database): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`,
-    );
+    throw new Error(`database schema version ${current} is newer than this agentd supports (${SCHEMA_VERSION}); upgrade agentd`);
   }
   // For migration 7; the same digest as http/idempotency.ts (UTF-8 of the key, hex).
   db.function("agentd_sha256", { deterministic: true }, (text: unknown) => createHash("sha256").update(String(text)).digest("hex"));

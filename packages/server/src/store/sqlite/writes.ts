@@ -1,38 +1,44 @@
 import type Database from "better-sqlite3";
 import { AgentdError } from "../../errors.js";
-import type { CommitBatch, CommitResult, RunRecord, SessionPatch, StoredEvent } from "../types.js";
+import { insertRunQuery } from "../operations/runs.js";
+import type { CommitBatch, CommitResult, SessionPatch, StoredEvent } from "../types.js";
 import { writeError } from "./constraints.js";
+import type { SqliteDriver } from "./driver.js";
 import type { SqliteLeases } from "./leases.js";
 import { runPatchWriter, sessionPatchWriter } from "./patches.js";
-import { runToRow } from "./rows.js";
-import type { Statements } from "./statements.js";
 
 /**
- * The multi-statement writes of the store: a group commit and a run insert
- * that claims its session. Callers run them inside a transaction.
+ * The group commit of the embedded store, and session patches. The caller
+ * runs a commit inside a write transaction (store.ts), one per event-loop
+ * turn of the engine's batching: everything here is synchronous.
  */
 export class SqliteWrites {
   readonly #runPatches;
   readonly #sessionPatches;
+  readonly #insertEvent;
 
   constructor(
     db: Database.Database,
-    private readonly sql: Statements,
+    private readonly driver: SqliteDriver,
     private readonly leases: SqliteLeases,
   ) {
     this.#runPatches = runPatchWriter(db);
     this.#sessionPatches = sessionPatchWriter(db);
+    // One row per statement run: SQLite has no round trips to save, and a cached single-row INSERT is its fastest write.
+    this.#insertEvent = db.prepare<[runId: string, seq: number, type: string, data: string]>(
+      "INSERT INTO run_events (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
+    );
   }
 
   commit(batch: CommitBatch): CommitResult {
-    for (const run of batch.newRuns ?? []) this.insertRun(run, undefined);
+    for (const run of batch.newRuns ?? []) this.driver.send(insertRunQuery(run));
     // A zombie's writes (its lease moved on) are left out; the rest of the batch commits.
     const fenced = this.leases.fenced(batch.fences ?? []);
     const skip = new Set(fenced);
     let event: StoredEvent | undefined;
     try {
       for (event of batch.events) {
-        if (!skip.has(event.runId)) this.sql.insertEvent.run(event.runId, event.seq, event.type, event.data);
+        if (!skip.has(event.runId)) this.#insertEvent.run(event.runId, event.seq, event.type, event.data);
       }
     } catch (error) {
       // A duplicate seq means two writers think they own the run: the whole
@@ -51,22 +57,5 @@ export class SqliteWrites {
 
   patchSession(sessionId: string, patch: SessionPatch): void {
     if (this.#sessionPatches.apply(sessionId, patch) === 0) throw new AgentdError("not_found", `session ${sessionId} not found`);
-  }
-
-  insertRun(run: RunRecord, claimSession: string | undefined): void {
-    if (claimSession !== undefined) {
-      const session = this.sql.sessionClaimState.get(run.workspaceId, claimSession);
-      if (session === undefined) throw new AgentdError("not_found", `session ${claimSession} not found`);
-      if (session.status === "ended") throw new AgentdError("session_ended", `session ${claimSession} has ended`);
-      if (session.activeRunId !== null) {
-        throw new AgentdError("session_busy", `session ${claimSession} already has a run in progress (${session.activeRunId})`);
-      }
-      this.sql.claimSession.run(run.id, claimSession);
-    }
-    try {
-      this.sql.insertRun.run(runToRow(run));
-    } catch (error) {
-      throw writeError(error, { duplicate: `run ${run.id} already exists`, missingParent: `workspace ${run.workspaceId} not found` });
-    }
   }
 }

@@ -1,0 +1,107 @@
+import type { ApiKeyRecord, RunCheckpoint, RunPatch, RunRecord, SessionPatch, SessionRecord, WorkspaceRecord } from "../types.js";
+import { freeText, json, plain, table } from "./columns.js";
+import { Patcher } from "./patcher.js";
+
+/*
+ * agentd's tables, once for both dialects (each dialect's migrations create
+ * them). A field added to a record type fails to compile until it has a
+ * column here.
+ */
+
+/**
+ * `runs.wake_at`: when a paused run's earliest deadline falls, epoch ms
+ * rounded up; null when the checkpoint has none. Store.duePausedRuns reads it.
+ */
+export function wakeAt(checkpoint: RunCheckpoint): number | null {
+  const deadlines = [checkpoint.pendingDeadline, checkpoint.approvalDeadline].filter(
+    (deadline): deadline is number => typeof deadline === "number" && Number.isFinite(deadline),
+  );
+  return deadlines.length === 0 ? null : Math.ceil(Math.min(...deadlines));
+}
+
+export const WORKSPACES = table<WorkspaceRecord>("workspaces", {
+  id: plain("id"),
+  slug: plain("slug"),
+  createdAt: plain("created_at"),
+});
+
+export const API_KEYS = table<ApiKeyRecord>("api_keys", {
+  id: plain("id"),
+  workspaceId: plain("workspace_id"),
+  name: plain("name"),
+  displayPrefix: plain("display_prefix"),
+  hash: plain("hash"),
+  createdAt: plain("created_at"),
+  revokedAt: plain("revoked_at"),
+});
+
+export const RUNS = table<RunRecord>("runs", {
+  id: plain("id"),
+  workspaceId: plain("workspace_id"),
+  sessionId: plain("session_id"),
+  agentId: plain("agent_id"),
+  modelId: plain("model_id"),
+  status: plain("status"),
+  agentSpec: json("agent_spec"),
+  metadata: json("metadata"),
+  checkpoint: json("checkpoint", { derived: [{ name: "wake_at", value: wakeAt }] }),
+  text: freeText("text"),
+  subtype: plain("subtype"),
+  error: freeText("error"),
+  usage: json("usage"),
+  lastSeq: plain("last_seq"),
+  createdAt: plain("created_at"),
+  startedAt: plain("started_at"),
+  endedAt: plain("ended_at"),
+  // Set only by Store.requestCancel; an inserted run has none.
+  cancelRequested: freeText("cancel_requested", { insert: false }),
+});
+
+export const SESSIONS = table<SessionRecord>("sessions", {
+  id: plain("id"),
+  workspaceId: plain("workspace_id"),
+  name: plain("name"),
+  status: plain("status"),
+  agentSpec: json("agent_spec"),
+  metadata: json("metadata"),
+  messages: json("messages"),
+  activeRunId: plain("active_run_id"),
+  createdAt: plain("created_at"),
+  lastUsedAt: plain("last_used_at"),
+  endedAt: plain("ended_at"),
+});
+
+/*
+ * The allow-lists of patchable fields. Column names in generated SQL come
+ * only from the tables above, never from the patch object, so a stray key
+ * cannot inject SQL.
+ */
+export const RUN_PATCH = new Patcher<RunPatch>(RUNS, {
+  status: true,
+  checkpoint: true,
+  text: true,
+  subtype: true,
+  error: true,
+  usage: true,
+  lastSeq: true,
+  startedAt: true,
+  endedAt: true,
+  modelId: true,
+});
+
+export const SESSION_PATCH = new Patcher<SessionPatch>(SESSIONS, {
+  status: true,
+  agentSpec: true,
+  messages: true,
+  activeRunId: true,
+  lastUsedAt: true,
+  endedAt: true,
+});
+
+/** A key found by hash, joined with its workspace (Store.findApiKeyByHash). */
+export type ApiKeyRow = ApiKeyRecord & { workspaceSlug: string; workspaceCreatedAt: string };
+
+export function apiKeyFromRow(row: ApiKeyRow): { key: ApiKeyRecord; workspace: WorkspaceRecord } {
+  const { workspaceSlug, workspaceCreatedAt, ...key } = row;
+  return { key, workspace: { id: key.workspaceId, slug: workspaceSlug, createdAt: workspaceCreatedAt } };
+}

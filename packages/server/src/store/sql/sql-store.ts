@@ -1,0 +1,198 @@
+import type { RunStatus } from "@agentd/protocol";
+import * as events from "../operations/events.js";
+import { listRuns, type RunPage } from "../operations/list-runs.js";
+import * as runs from "../operations/runs.js";
+import * as sessions from "../operations/sessions.js";
+import * as tenancy from "../operations/tenancy.js";
+import type {
+  ActiveRunCounts,
+  ApiKeyRecord,
+  IdempotencyBegin,
+  IdempotencyHold,
+  IdempotencyState,
+  Lease,
+  RunFilter,
+  RunRecord,
+  SessionRecord,
+  Store,
+  StoredEvent,
+  WorkspaceRecord,
+} from "../types.js";
+import type { Dialect } from "./dialect.js";
+import type { Operation } from "./operation.js";
+
+/** The Store methods written once, as operations (store/operations); each dialect's store adds the rest. */
+export type SharedMethods =
+  | "ensureWorkspace"
+  | "getWorkspaceBySlug"
+  | "insertApiKey"
+  | "findApiKeyByHash"
+  | "countApiKeys"
+  | "listApiKeys"
+  | "revokeApiKey"
+  | "insertRun"
+  | "getRun"
+  | "listRuns"
+  | "countActiveRuns"
+  | "listRunsByStatus"
+  | "requestCancel"
+  | "cancelRequests"
+  | "duePausedRuns"
+  | "readEvents"
+  | "insertSession"
+  | "getSession"
+  | "claimRun"
+  | "renewLeases"
+  | "releaseRun"
+  | "orphanedRuns"
+  | "beginIdempotent"
+  | "finishIdempotent"
+  | "abandonIdempotent"
+  | "purgeIdempotency";
+
+type Maybe<T> = T | Promise<T>;
+
+/** A dialect's leases (issue #4): whose clock, and how rows are locked, are its own (sqlite/leases.ts, postgres/leases.ts). */
+export interface DialectLeases {
+  claim(runId: string, workerId: string, leaseMs: number, paused: boolean): Maybe<{ lease: Lease; record: RunRecord } | undefined>;
+  renew(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Maybe<string[]>;
+  release(runId: string, workerId: string, epoch: number): Maybe<boolean>;
+  orphaned(limit: number, unownedForMs: number): Maybe<Array<{ runId: string; workspaceId: string }>>;
+}
+
+/** A dialect's idempotency keys: how a key is taken atomically is its own (sqlite/idempotency.ts, postgres/idempotency.ts). */
+export interface DialectIdempotency {
+  begin(request: IdempotencyBegin): Maybe<IdempotencyState>;
+  finish(hold: IdempotencyHold, reply: { status: number; body: unknown }): Maybe<boolean>;
+  abandon(hold: IdempotencyHold): Maybe<boolean>;
+  purge(limit: number): Maybe<number>;
+}
+
+/**
+ * The domain half of a SQL store. A dialect's store extends it with the
+ * driver (`execute`) and what is its own: the group commit, session patches, the worker lock,
+ * connections and migrations; and its leases and idempotency keys, whose
+ * methods are forwarded here.
+ */
+export abstract class SqlStore implements Pick<Store, SharedMethods> {
+  /** Runs an operation to its end; in one transaction when asked (SQLite: synchronously, returning the value itself). */
+  /** How this store's SQL is spelled (statements built per call use it). */
+  protected abstract readonly dialect: Dialect;
+
+  protected abstract readonly leases: DialectLeases;
+  protected abstract readonly idempotency: DialectIdempotency;
+
+  protected abstract execute<T>(operation: Operation<T>, options?: { transaction?: boolean }): T | Promise<T>;
+
+  async ensureWorkspace(slug: string): Promise<WorkspaceRecord> {
+    return this.execute(tenancy.ensureWorkspace(slug));
+  }
+
+  async getWorkspaceBySlug(slug: string): Promise<WorkspaceRecord | undefined> {
+    return this.execute(tenancy.workspaceBySlug(slug));
+  }
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.execute(tenancy.insertApiKey(key));
+  }
+
+  async findApiKeyByHash(hash: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord } | undefined> {
+    return this.execute(tenancy.findApiKeyByHash(hash));
+  }
+
+  /** All keys, revoked ones included. */
+  async countApiKeys(): Promise<number> {
+    return this.execute(tenancy.countApiKeys());
+  }
+
+  async listApiKeys(workspaceId?: string): Promise<Array<ApiKeyRecord & { workspaceSlug: string }>> {
+    return this.execute(tenancy.listApiKeys(workspaceId));
+  }
+
+  async revokeApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.execute(tenancy.revokeApiKey(id));
+  }
+
+  async insertRun(run: RunRecord, options: { claimSession?: string } = {}): Promise<void> {
+    const { claimSession } = options;
+    if (claimSession === undefined) return this.execute(runs.insertRun(run));
+    return this.execute(runs.insertSessionRun(run, claimSession), { transaction: true });
+  }
+
+  async getRun(workspaceId: string, runId: string): Promise<RunRecord | undefined> {
+    return this.execute(runs.getRun(workspaceId, runId));
+  }
+
+  async listRuns(workspaceId: string, filter: RunFilter, page: RunPage): Promise<RunRecord[]> {
+    return this.execute(listRuns(this.dialect, workspaceId, filter, page));
+  }
+
+  async countActiveRuns(workspaceId: string): Promise<ActiveRunCounts> {
+    return this.execute(runs.countActiveRuns(workspaceId));
+  }
+
+  async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
+    return this.execute(runs.listRunsByStatus(statuses));
+  }
+
+  async requestCancel(runId: string, reason: string): Promise<boolean> {
+    return this.execute(runs.requestCancel(runId, reason));
+  }
+
+  async cancelRequests(runIds: string[]): Promise<Array<{ runId: string; reason: string }>> {
+    return this.execute(runs.cancelRequests(runIds));
+  }
+
+  async duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>> {
+    return this.execute(runs.duePausedRuns(now, limit));
+  }
+
+  async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.execute(events.readEvents(runId, afterSeq, limit));
+  }
+
+  async insertSession(session: SessionRecord): Promise<void> {
+    return this.execute(sessions.insertSession(session));
+  }
+
+  async getSession(workspaceId: string, sessionId: string): Promise<SessionRecord | undefined> {
+    return this.execute(sessions.getSession(workspaceId, sessionId));
+  }
+
+  async claimRun(
+    runId: string,
+    workerId: string,
+    leaseMs: number,
+    options: { paused?: boolean } = {},
+  ): Promise<{ lease: Lease; record: RunRecord } | undefined> {
+    return this.leases.claim(runId, workerId, leaseMs, options.paused === true);
+  }
+
+  async renewLeases(workerId: string, leases: Array<{ runId: string; epoch: number }>, leaseMs: number): Promise<string[]> {
+    return this.leases.renew(workerId, leases, leaseMs);
+  }
+
+  async releaseRun(runId: string, workerId: string, epoch: number): Promise<boolean> {
+    return this.leases.release(runId, workerId, epoch);
+  }
+
+  async orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>> {
+    return this.leases.orphaned(limit, unownedForMs);
+  }
+
+  async beginIdempotent(request: IdempotencyBegin): Promise<IdempotencyState> {
+    return this.idempotency.begin(request);
+  }
+
+  async finishIdempotent(hold: IdempotencyHold, reply: { status: number; body: unknown }): Promise<boolean> {
+    return this.idempotency.finish(hold, reply);
+  }
+
+  async abandonIdempotent(hold: IdempotencyHold): Promise<boolean> {
+    return this.idempotency.abandon(hold);
+  }
+
+  async purgeIdempotency(limit: number): Promise<number> {
+    return this.idempotency.purge(limit);
+  }
+}

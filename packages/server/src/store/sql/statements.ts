@@ -1,0 +1,65 @@
+import { API_KEYS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
+import type { Dialect } from "./dialect.js";
+
+const marks = (count: number): string => Array.from({ length: count }, () => "?").join(", ");
+
+/**
+ * The statements of the shared domain operations, each spelled once; a
+ * dialect renders them (placeholders, hooks) when its store opens and
+ * prepares them: better-sqlite3 statements, PostgreSQL named statements.
+ * Rows are selected with quoted camelCase aliases (schema/columns.ts).
+ */
+export function statements(d: Dialect) {
+  const workspaces = d.table("workspaces");
+  const apiKeys = d.table("api_keys");
+  const runs = d.table("runs");
+  const events = d.table("run_events");
+  const sessions = d.table("sessions");
+  const keysWithSlug = `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${apiKeys} k JOIN ${workspaces} w ON w.id = k.workspace_id`;
+  return {
+    // ON CONFLICT DO NOTHING + select: idempotent even when two processes race on one slug.
+    insertWorkspace: `INSERT INTO ${workspaces} (id, slug, created_at) VALUES (?, ?, ?) ON CONFLICT (slug) DO NOTHING`,
+    workspaceBySlug: `SELECT ${WORKSPACES.select} FROM ${workspaces} WHERE slug = ?`,
+
+    insertApiKey: `INSERT INTO ${apiKeys} (${API_KEYS.insertColumns}) VALUES (${marks(API_KEYS.insertCount)})`,
+    activeApiKeyByHash: `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug", w.created_at AS "workspaceCreatedAt"
+       FROM ${apiKeys} k JOIN ${workspaces} w ON w.id = k.workspace_id
+       WHERE k.hash = ? AND k.revoked_at IS NULL`,
+    countApiKeys: `SELECT CAST(count(*) AS integer) AS count FROM ${apiKeys}`,
+    // A handful of rows per workspace, read by operators: no index needed.
+    allApiKeys: `${keysWithSlug} ORDER BY k.created_at ${d.bytewise} DESC, k.id DESC`,
+    workspaceApiKeys: `${keysWithSlug} WHERE k.workspace_id = ? ORDER BY k.created_at ${d.bytewise} DESC, k.id DESC`,
+    // coalesce: the first revocation's instant stays, so revoking is idempotent.
+    revokeApiKey: `UPDATE ${apiKeys} SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEYS.select}`,
+
+    insertRun: `INSERT INTO ${runs} (${RUNS.insertColumns}) VALUES (${marks(RUNS.insertCount)})`,
+    runById: `SELECT ${RUNS.select} FROM ${runs} WHERE workspace_id = ? AND id = ?`,
+    // (workspace_id, status) is the prefix of runs_workspace_status_created,
+    // which then covers the query: three short index ranges, however many
+    // ended runs the workspace has. (SQLite: preparing fails if the index goes.)
+    countActiveRuns: `SELECT status, CAST(count(*) AS integer) AS count FROM ${runs} ${d.indexedBy("runs_workspace_status_created")}
+       WHERE workspace_id = ? AND status IN ('queued', 'running', 'paused') GROUP BY status`,
+    // One statement for any number of statuses: the list is one parameter.
+    runsByStatus: `SELECT ${RUNS.select} FROM ${runs} WHERE ${d.inList("status")} ORDER BY created_at, ${d.insertionOrder}`,
+    // No lease, no fence: one UPDATE, atomic on its own.
+    requestCancel: `UPDATE ${runs} SET cancel_requested = ? WHERE id = ? AND status NOT IN ('completed', 'failed', 'cancelled')`,
+    // Any number of ids in one statement (no chunking, no limit on bound parameters); each a primary-key lookup.
+    cancelRequests: `SELECT id AS "runId", cancel_requested AS reason FROM ${runs}
+       WHERE ${d.inList("id")} AND cancel_requested IS NOT NULL ORDER BY id`,
+    // Walks runs_paused_wake, whose condition the WHERE repeats word for word
+    // (how SQLite matches a partial index), and stops at `limit`.
+    duePausedRuns: `SELECT id AS "runId", workspace_id AS "workspaceId", wake_at AS "wakeAt" FROM ${runs} ${d.indexedBy("runs_paused_wake")}
+       WHERE status = 'paused' AND wake_at <= ? ORDER BY wake_at, ${d.insertionOrder} LIMIT ?`,
+
+    readEvents: `SELECT run_id AS "runId", seq, type, data FROM ${events} WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+
+    insertSession: `INSERT INTO ${sessions} (${SESSIONS.insertColumns}) VALUES (${marks(SESSIONS.insertCount)})`,
+    sessionById: `SELECT ${SESSIONS.select} FROM ${sessions} WHERE workspace_id = ? AND id = ?`,
+    // Concurrent claims of one session queue here (PostgreSQL: FOR UPDATE), so only one sees it free.
+    sessionClaimState: `SELECT status, active_run_id AS "activeRunId" FROM ${sessions} WHERE workspace_id = ? AND id = ? ${d.forUpdate}`,
+    claimSession: `UPDATE ${sessions} SET active_run_id = ? WHERE id = ?`,
+  } satisfies Record<string, string>;
+}
+
+export type Statements = ReturnType<typeof statements>;
+export type StatementId = keyof Statements;
