@@ -33,24 +33,25 @@ function recordingResponse() {
 const event = (seq: number, type = "assistant_delta"): StoredEvent => ({ runId: "run_1", seq, type, data: JSON.stringify({ seq, type }) });
 const wire = (events: StoredEvent[]) => events.map((e) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${e.data}\n\n`).join("");
 
+/** A stream of run_1 from seq 0 whose store answers the first read with `first`, then fails with `failure`. */
+function streamOver(first: StoredEvent[], failure: Error) {
+  const res = recordingResponse();
+  const bus = new MemoryEventBus();
+  let reads = 0;
+  const reader = {
+    readEvents: async () => {
+      if (++reads === 1) return first;
+      throw failure;
+    },
+  };
+  const ctx = { req: new EventEmitter(), res, url: new URL("http://x/"), params: {}, requestId: "req_1" } as never;
+  const options = { reader, bus, heartbeatMs: 60_000, maxBufferedBytes: 1 << 20, pageSize: 100 };
+  return { res, bus, done: streamRun(ctx, options, { id: "run_1", ended: false }, 0) };
+}
+
 describe("streamRun's endings", () => {
   it("a read failing mid-stream (a gap's catch-up) rejects, leaving the response open for the edge's `error` frame", async () => {
-    const res = recordingResponse();
-    const bus = new MemoryEventBus();
-    let reads = 0;
-    const reader = {
-      readEvents: async () => {
-        if (++reads === 1) return [event(1), event(2)];
-        throw new TypeError("a bug while reading events");
-      },
-    };
-    const ctx = { req: new EventEmitter(), res, url: new URL("http://x/"), params: {}, requestId: "req_1" } as never;
-    const done = streamRun(
-      ctx,
-      { reader, bus, heartbeatMs: 60_000, maxBufferedBytes: 1 << 20, pageSize: 100 },
-      { id: "run_1", ended: false },
-      0,
-    );
+    const { res, bus, done } = streamOver([event(1), event(2)], new TypeError("a bug while reading events"));
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(res.written).toBe(wire([event(1), event(2)]));
     bus.publish("run_1", [event(4)]); // seq 3 missed: read back from the store, which fails
@@ -63,22 +64,7 @@ describe("streamRun's endings", () => {
   });
 
   it("a store outage mid-stream ends the response cleanly, without a terminal event", async () => {
-    const res = recordingResponse();
-    const bus = new MemoryEventBus();
-    let reads = 0;
-    const reader = {
-      readEvents: async () => {
-        if (++reads === 1) return [event(1)];
-        throw new AgentdError("unavailable", "the database is unavailable: ECONNREFUSED");
-      },
-    };
-    const ctx = { req: new EventEmitter(), res, url: new URL("http://x/"), params: {}, requestId: "req_1" } as never;
-    const done = streamRun(
-      ctx,
-      { reader, bus, heartbeatMs: 60_000, maxBufferedBytes: 1 << 20, pageSize: 100 },
-      { id: "run_1", ended: false },
-      0,
-    );
+    const { res, bus, done } = streamOver([event(1)], new AgentdError("unavailable", "the database is unavailable: ECONNREFUSED"));
     await new Promise((resolve) => setTimeout(resolve, 5));
     bus.publish("run_1", [event(3)]);
     await done;
