@@ -223,7 +223,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       const backlog = listenOptions.backlog ?? 4096;
       if (!Number.isInteger(backlog) || backlog < 1) throw new TypeError(`backlog must be a positive integer (got ${backlog})`);
       http = createHttpServer({ keepAliveTimeout: 65_000 }, handler);
-      answerClientErrors(http);
+      answerClientErrors(http, logger);
       await new Promise<void>((resolve, reject) => {
         http!.once("error", reject);
         http!.listen({ port, host, backlog }, () => resolve());
