@@ -1,4 +1,4 @@
-import { pino, stdSerializers } from "pino";
+import { pino } from "pino";
 
 /** Structured logs, one JSON object per line on stderr. */
 export interface Logger {
@@ -14,7 +14,10 @@ export type LogLevel = keyof typeof LEVELS;
  * The server's logger, on pino (issue #11): one JSON line per entry,
  * `{"level":"info","time":"<ISO 8601>","msg":...,...fields}`, the shape the
  * hand-written logger had, so log pipelines keep their parsers. An `err`
- * field is serialised with its type, message and stack. Writes are
+ * field is written as its name, message and stack only: not pino's default
+ * serializer, which copies every property of the error, and a provider
+ * SDK's error carries the request it failed (the AI SDK's
+ * `requestBodyValues`: the prompt) and its headers. Writes are
  * synchronous to stderr (pino's default destination, fd 2): a line is on
  * its way before a crash, and one write per line costs about a microsecond
  * (docs/observability.md). `write` replaces stderr (tests capture lines).
@@ -28,10 +31,14 @@ export function createLogger(level: LogLevel = "info", write?: (line: string) =>
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      serializers: { err: stdSerializers.err },
+      serializers: { err: errorFields },
     },
     destination,
   );
+}
+
+function errorFields(value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 }
 
 export function parseLogLevel(value: string | undefined): LogLevel {
