@@ -1,3 +1,5 @@
+import { pino } from "pino";
+
 /** Structured logs, one JSON object per line on stderr. */
 export interface Logger {
   info(fields: Record<string, unknown>, message: string): void;
@@ -8,17 +10,35 @@ export interface Logger {
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 export type LogLevel = keyof typeof LEVELS;
 
-export function createLogger(level: LogLevel = "info", write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const threshold = LEVELS[level] ?? LEVELS.info;
-  const log = (name: "info" | "warn" | "error") => (fields: Record<string, unknown>, message: string) => {
-    if (LEVELS[name] < threshold) return;
-    const entry: Record<string, unknown> = { level: name, time: new Date().toISOString(), msg: message };
-    for (const [key, value] of Object.entries(fields)) {
-      entry[key] = value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
-    }
-    write(`${JSON.stringify(entry)}\n`);
-  };
-  return { info: log("info"), warn: log("warn"), error: log("error") };
+/**
+ * The server's logger, on pino (issue #11): one JSON line per entry,
+ * `{"level":"info","time":"<ISO 8601>","msg":...,...fields}`, the shape the
+ * hand-written logger had, so log pipelines keep their parsers. An `err`
+ * field is written as its name, message and stack only: not pino's default
+ * serializer, which copies every property of the error, and a provider
+ * SDK's error carries the request it failed (the AI SDK's
+ * `requestBodyValues`: the prompt) and its headers. Writes are
+ * synchronous to stderr (pino's default destination, fd 2): a line is on
+ * its way before a crash, and one write per line costs about a microsecond
+ * (docs/observability.md). `write` replaces stderr (tests capture lines).
+ */
+export function createLogger(level: LogLevel = "info", write?: (line: string) => void): Logger {
+  const destination = write ? { write } : pino.destination({ dest: 2, sync: true });
+  return pino(
+    {
+      level: level in LEVELS ? level : "info",
+      // No pid and hostname on every line: the process's supervisor knows them.
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: errorFields },
+    },
+    destination,
+  );
+}
+
+function errorFields(value: unknown): unknown {
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 }
 
 export function parseLogLevel(value: string | undefined): LogLevel {

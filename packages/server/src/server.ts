@@ -14,6 +14,7 @@ import { answerClientErrors } from "./http/client-error.js";
 import { errorResponse } from "./http/error-handler.js";
 import { idempotency } from "./http/idempotency.js";
 import { registerRoutes } from "./http/register.js";
+import { logRequest } from "./http/request-log.js";
 import { Router } from "./http/router.js";
 import { newId } from "./ids.js";
 import { createLogger, parseLogLevel, type Logger } from "./logger.js";
@@ -115,6 +116,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const models = options.models ?? createModelRegistry(config, env);
   const metrics = new Metrics(() => models.circuits?.() ?? []);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
+  log.onCommitTimed = (durationMs) => metrics.committed(durationMs);
   const tools = await createServerTools(config, env, logger);
   const handoff = new SessionHandoff(store, (record) => {
     if (!engine.clustered) log.tails.track(record.id, record.workspaceId);
@@ -148,6 +150,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const maxBodyBytes = options.maxBodyBytes ?? limits.maxBodyBytes ?? 4 * 1024 * 1024;
   const router = new Router();
   const openStreams = new Set<OpenStream>();
+  metrics.watch({ activeRuns: () => engine.activeRuns, openStreams: () => openStreams.size, queueDepth: () => queue.depth });
   const deps = {
     runs,
     sessions,
@@ -220,7 +223,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       const backlog = listenOptions.backlog ?? 4096;
       if (!Number.isInteger(backlog) || backlog < 1) throw new TypeError(`backlog must be a positive integer (got ${backlog})`);
       http = createHttpServer({ keepAliveTimeout: 65_000 }, handler);
-      answerClientErrors(http);
+      answerClientErrors(http, logger);
       await new Promise<void>((resolve, reject) => {
         http!.once("error", reject);
         http!.listen({ port, host, backlog }, () => resolve());
@@ -236,15 +239,26 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   };
 }
 
+/** An incoming X-Request-Id is kept (echoed and logged) when it is this: bounded, and safe in a header and a log line. */
+const SANE_REQUEST_ID = /^[\w.-]{1,128}$/;
+
 async function handle(router: Router, logger: Logger, req: IncomingMessage, res: ServerResponse, draining: boolean): Promise<void> {
+  const started = performance.now();
   const incomingId = req.headers[headers.requestId];
-  const requestId = typeof incomingId === "string" && /^[\w.-]{1,128}$/.test(incomingId) ? incomingId : newId("req");
+  const requestId = typeof incomingId === "string" && SANE_REQUEST_ID.test(incomingId) ? incomingId : newId("req");
   // A request target the URL parser refuses (`GET http://[::1`) must get its 400, not escape as a rejection.
   const url = URL.canParse(req.url ?? "/", "http://agentd") ? new URL(req.url ?? "/", "http://agentd") : undefined;
   const ctx: Context = { req, res, url: url ?? new URL("/", "http://agentd"), params: {}, requestId };
+  const reply = await respond(router, logger, ctx, url === undefined, draining);
+  logRequest(logger, ctx, reply, performance.now() - started);
+}
+
+/** Answers one request; returns the JSON reply it sent, if it sent one. */
+async function respond(router: Router, logger: Logger, ctx: Context, badTarget: boolean, draining: boolean): Promise<Reply | void> {
+  const { req, res, requestId } = ctx;
   let reply: Reply | void;
   try {
-    if (url === undefined) throw new AgentdError("invalid_request", "the request target is not a valid URL");
+    if (badTarget) throw new AgentdError("invalid_request", "the request target is not a valid URL");
     if (draining) {
       // Shutting down: the connection closes, so the client's retry goes elsewhere (another worker).
       res.setHeader("connection", "close");
@@ -272,6 +286,7 @@ async function handle(router: Router, logger: Logger, req: IncomingMessage, res:
     "x-request-id": requestId,
   });
   res.end(req.method === "HEAD" ? undefined : payload);
+  return reply;
 }
 
 function clusterSettings(env: Record<string, string | undefined>) {

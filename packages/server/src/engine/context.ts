@@ -2,7 +2,7 @@ import type { RunStatus } from "@agentd/protocol";
 import type { EventBus } from "../bus/types.js";
 import type { EventLog } from "../events/log.js";
 import type { Logger } from "../logger.js";
-import type { ModelObserver } from "../metrics/metrics.js";
+import type { EngineObserver } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
 import type { RunQueue } from "../queue/types.js";
 import type { RunPatch, RunRecord, Store } from "../store/types.js";
@@ -18,8 +18,8 @@ export interface EngineOptions {
   log: EventLog;
   queue: RunQueue;
   models: ModelRegistry;
-  /** Told of every model call, retry and fallback (the server's Metrics). */
-  observer?: ModelObserver;
+  /** Told of every model call, retry and fallback, and of runs starting, ending and taken over (the server's Metrics). */
+  observer?: EngineObserver;
   tools: ToolResolvers;
   logger: Logger;
   /** How long a run waits for a local tool result, in milliseconds. */

@@ -68,6 +68,12 @@ async function end(
   record.checkpoint.approvalDeadline = null;
   log.patchRun(record.id, { ...fields, status, usage: record.usage, checkpoint: record.checkpoint });
   ctx.runs.delete(record.id);
+  ctx.options.observer?.runEnded(
+    record.agentId,
+    status,
+    Date.parse(endedAt) - Date.parse(record.startedAt ?? record.createdAt),
+    record.usage,
+  );
   if (ctx.keeper) void ctx.keeper.ended(record.id);
   // A queued run of a session never held it: nothing to release.
   if (session && session.activeRunId === record.id) {

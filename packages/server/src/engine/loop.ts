@@ -65,6 +65,7 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
   if (run.cancelReason !== undefined) return finishCancelled(ctx, run);
   run.model ??= models.resolve(record.modelId);
   if (record.lastSeq === 0) {
+    ctx.options.observer?.runStarted(record.agentId);
     ctx.emit(run, {
       type: "started",
       runId: record.id,

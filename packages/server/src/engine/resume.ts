@@ -119,6 +119,7 @@ async function claimAndBuild(ctx: EngineContext, runId: string, options: { pause
   if (record.lastSeq === 0) ctx.options.log.tails.track(runId, record.workspaceId);
   if (record.cancelRequested) run.cancelReason = record.cancelRequested;
   // Its worker stopped mid-run: continue from the last checkpoint (or end it, past the cap).
+  if (record.status === "running") ctx.options.observer?.leaseTakeover();
   if (record.status === "running" && !resume(ctx, run, "the worker executing the run stopped")) return undefined;
   return run;
 }

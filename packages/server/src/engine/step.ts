@@ -93,6 +93,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
   const toolCalls: ToolCall[] = [];
   let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   let finishReason = "other";
+  let firstOutputAt = 0;
   const deltas = new DeltaBuffer(run, emit);
   const circuit = model.circuit;
   try {
@@ -113,6 +114,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
     });
     for await (const part of stream) {
       if (run.cancelReason !== undefined) break;
+      if (firstOutputAt === 0) firstOutputAt = performance.now();
       switch (part.type) {
         case "text-delta":
           text += part.text;
@@ -148,6 +150,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
       else circuit.released();
     }
     if (outcome !== "unknown") observer?.call(model.info.provider, outcome === "ok" ? "ok" : "error");
+    if (outcome === "ok") observer?.timed(model.info.provider, model.id, performance.now() - started, firstOutputAt - started);
   }
   return { text, toolCalls, usage, durationMs: Math.round((performance.now() - started) * 100) / 100, model, finishReason };
 }

@@ -27,6 +27,8 @@ export class EventLog {
   onFenced: (runIds: string[]) => void = () => undefined;
   /** Told which runs had writes in a commit that failed (store unreachable): their state here is ahead of the store. */
   onCommitFailed: (runIds: string[]) => void = () => undefined;
+  /** Told how long each commit the store took lasted, in milliseconds (the metrics' commit latency). */
+  onCommitTimed: (durationMs: number) => void = () => undefined;
   private events: StoredEvent[] = [];
   private runs = new Map<string, RunPatch>();
   private sessions = new Map<string, SessionPatch>();
@@ -180,7 +182,10 @@ export class EventLog {
     this.runs = new Map();
     this.sessions = new Map();
     try {
-      this.committed(batch, (await this.store.commit(batch))?.fenced ?? []);
+      const started = performance.now();
+      const result = await this.store.commit(batch);
+      this.onCommitTimed(performance.now() - started);
+      this.committed(batch, result?.fenced ?? []);
       return NO_FAILURES;
     } catch (error) {
       // One write at fault (a value the store refuses) must not fail the

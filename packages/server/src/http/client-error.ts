@@ -2,14 +2,17 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "@agentd/protocol";
 import { newId } from "../ids.js";
+import type { Logger } from "../logger.js";
 
 /**
  * Requests node's HTTP parser refuses before any handler runs (a byte above
  * 0x7f in the path, obs-fold, Content-Length with Transfer-Encoding, 16 KB
  * of headers, an `Expect` other than 100-continue) get the documented error
- * body too, instead of node's bare `400 Bad Request` with none.
+ * body too, instead of node's bare `400 Bad Request` with none. Each is a
+ * line of the request log (request-log.ts), without method or route: the
+ * parser did not get that far.
  */
-export function answerClientErrors(server: Server): void {
+export function answerClientErrors(server: Server, logger?: Logger): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     // A response already under way on this socket, or nobody left to read one.
     const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -18,12 +21,15 @@ export function answerClientErrors(server: Server): void {
       return;
     }
     const [code, message] = parserRefusal(error.code);
-    socket.end(rawResponse(code, message), () => socket.destroy());
+    const body = errorBody(code, message);
+    socket.end(rawResponse(code, body), () => socket.destroy());
+    logger?.info({ requestId: body.requestId, status: ERROR_STATUS[code], parseError: error.code }, "request");
   });
-  server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => {
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
     const body = errorBody("expectation_failed", "only Expect: 100-continue is supported");
     res.writeHead(ERROR_STATUS.expectation_failed, { "content-type": "application/json; charset=utf-8", "x-request-id": body.requestId! });
     res.end(JSON.stringify(body));
+    logger?.info({ requestId: body.requestId, method: req.method, status: ERROR_STATUS.expectation_failed }, "request");
   });
 }
 
@@ -37,8 +43,7 @@ function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: message, code, message, requestId: newId("req") };
 }
 
-function rawResponse(code: ErrorCode, message: string): string {
-  const body = errorBody(code, message);
+function rawResponse(code: ErrorCode, body: ErrorBody): string {
   const payload = JSON.stringify(body);
   return [
     `HTTP/1.1 ${ERROR_STATUS[code]} ${REASONS[code] ?? "Bad Request"}`,

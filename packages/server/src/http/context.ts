@@ -7,6 +7,8 @@ export interface Context {
   url: URL;
   params: Record<string, string>;
   requestId: string;
+  /** The matched route's path template (`/api/v1/workspaces/{workspace}/agent-runs/{runId}`), for the request log. */
+  route?: string;
   /** Set by the auth middleware on workspace routes. */
   workspace?: WorkspaceRecord;
 }

@@ -3,6 +3,8 @@ import type { Context, Handler, Middleware, Reply } from "./context.js";
 
 interface Route {
   method: string;
+  /** As registered, for the request log: the template, not the path with its ids. */
+  pattern: string;
   segments: string[];
   handler: Handler;
   middleware: Middleware[];
@@ -20,7 +22,7 @@ export class Router {
 
   on(method: string, pattern: string, ...stack: [...Middleware[], Handler]): this {
     const handler = stack.pop() as Handler;
-    this.routes.push({ method, segments: patternSegments(pattern), handler, middleware: stack as Middleware[] });
+    this.routes.push({ method, pattern, segments: patternSegments(pattern), handler, middleware: stack as Middleware[] });
     return this;
   }
 
@@ -34,6 +36,7 @@ export class Router {
       pathMatched = true;
       if (route.method !== method && !(method === "HEAD" && route.method === "GET")) continue;
       ctx.params = params;
+      ctx.route = route.pattern;
       return compose(route.middleware, route.handler, ctx);
     }
     if (pathMatched) throw new AgentdError("method_not_allowed", `${method} is not allowed on ${ctx.url.pathname}`);

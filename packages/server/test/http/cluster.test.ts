@@ -4,6 +4,7 @@ import { createApiKey, createLogger, createServer, openStore, type AgentdServer 
 import { clusterEnv } from "./cluster-env.js";
 import { startFakeProvider } from "@agentd/server/testing";
 import { eventually, readStream } from "../helpers.js";
+import { parseExposition } from "../metrics/prometheus-text.js";
 
 /**
  * Two workers in one process sharing PostgreSQL and Redis (issue #4): a run
@@ -104,6 +105,10 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
       expect(resumed.frames.filter((frame) => ["result", "cancelled"].includes(frame.data.type))).toHaveLength(1);
       expect(resumed.frames.at(-1)!.data).toMatchObject({ type: "result", subtype: "success", text: "finished elsewhere" });
       expect(resumed.frames.find((frame) => frame.data.type === "run_resumed")!.data).toMatchObject({ attempt: 2 });
+      // Issue #11: the worker that took the run over counts it, and ends it.
+      const metrics = parseExposition(await (await fetch(`${staying.url}/metrics`)).text());
+      expect(metrics.value("agentd_lease_takeovers_total")).toBeGreaterThanOrEqual(1);
+      expect(metrics.sum("agentd_runs_ended_total", { status: "completed" })).toBeGreaterThanOrEqual(1);
     } finally {
       for (const server of servers) await server.close();
       await fake.close();
