@@ -12,6 +12,8 @@ export interface StepResult {
   toolCalls: ToolCall[];
   usage: ModelUsage;
   durationMs: number;
+  /** From the call to its first streamed part, in milliseconds; null when nothing was streamed before the finish. */
+  timeToFirstTokenMs: number | null;
   /** The model that answered (the run's, or a fallback). */
   model: LanguageModel;
   finishReason: string;
@@ -93,6 +95,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
   const toolCalls: ToolCall[] = [];
   let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   let finishReason = "other";
+  let firstPart: number | undefined;
   const deltas = new DeltaBuffer(run, emit);
   const circuit = model.circuit;
   try {
@@ -113,6 +116,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
     });
     for await (const part of stream) {
       if (run.cancelReason !== undefined) break;
+      if (firstPart === undefined && part.type !== "finish") firstPart = performance.now();
       switch (part.type) {
         case "text-delta":
           text += part.text;
@@ -149,7 +153,16 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
     }
     if (outcome !== "unknown") observer?.call(model.info.provider, outcome === "ok" ? "ok" : "error");
   }
-  return { text, toolCalls, usage, durationMs: Math.round((performance.now() - started) * 100) / 100, model, finishReason };
+  const ms = (at: number): number => Math.round((at - started) * 100) / 100;
+  return {
+    text,
+    toolCalls,
+    usage,
+    durationMs: ms(performance.now()),
+    timeToFirstTokenMs: firstPart === undefined ? null : ms(firstPart),
+    model,
+    finishReason,
+  };
 }
 
 /** The error a run fails with when the call broke after output: what it had received, and why it is not retried. */
