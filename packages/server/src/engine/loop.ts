@@ -11,7 +11,7 @@ import { adopt } from "./resume.js";
 import { runModelStep } from "./step.js";
 import { dispatchTurn, planTurn, restartOrphans } from "./tool-calls.js";
 import { ToolSet } from "./toolset.js";
-import { failedModelSpan, modelSpan, openRunSpan, toolSpans } from "./trace.js";
+import { closeStep, failedModelSpan, modelSpan, openRunSpan, toolSpans } from "./trace.js";
 import { armTimers, pause } from "./waiting.js";
 
 /**
@@ -101,6 +101,7 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
         return;
       }
       toolSpans(log, run, checkpoint.pending);
+      closeStep(log, run);
       for (const call of checkpoint.pending) {
         checkpoint.messages.push({
           role: "tool",

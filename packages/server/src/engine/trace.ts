@@ -14,7 +14,11 @@ import type { StepResult } from "./step.js";
  *
  * - `run`, the root: opened when the run starts, closed by endings.ts with
  *   the run's usage;
- * - `model`, one per model step (retries and fallbacks included), child of the root;
+ * - `model`, one per model step (retries and fallbacks included), child of
+ *   the root: from the model's request until the step's tool calls are
+ *   answered (its `latencyMs` is the model call's own), so the tool spans
+ *   lie inside it. While they run it is open, and kept in the checkpoint,
+ *   so whichever attempt folds the answers closes it;
  * - `tool`, one per tool call of a turn, child of the model step that asked
  *   for it: written once the call is answered, from the times kept on the
  *   pending call in the checkpoint, so a call that outlives its worker
@@ -96,32 +100,39 @@ export function closeRunSpan(log: EventLog, run: ActiveRun, status: RunStatus, e
   });
 }
 
-/** A model step that answered: its span, as the parent of the turn's tool calls. */
+/** A model step that answered: its span, left open (in the checkpoint) when it asked for tools, as their parent. */
 export function modelSpan(log: EventLog, run: ActiveRun, startedAt: number, step: StepResult, costUsd: number | null): void {
-  const spanId = newSpanId();
-  run.record.checkpoint.stepSpanId = spanId;
   const usage = step.usage;
-  log.appendSpan(
-    span(run, {
-      spanId,
-      parentSpanId: rootOf(run),
-      name: "model",
-      kind: step.model.info.provider,
-      startedAt: new Date(startedAt).toISOString(),
-      endedAt: new Date().toISOString(),
-      attributes: {
-        modelId: step.model.id,
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        cachedInputTokens: usage.cachedInputTokens ?? 0,
-        latencyMs: step.durationMs,
-        timeToFirstTokenMs: step.timeToFirstTokenMs,
-        finishReason: step.finishReason,
-        toolCalls: step.toolCalls.length,
-        costUsd,
-      },
-    }),
-  );
+  const record = span(run, {
+    spanId: newSpanId(),
+    parentSpanId: rootOf(run),
+    name: "model",
+    kind: step.model.info.provider,
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: step.toolCalls.length > 0 ? null : new Date().toISOString(),
+    attributes: {
+      modelId: step.model.id,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cachedInputTokens: usage.cachedInputTokens ?? 0,
+      latencyMs: step.durationMs,
+      timeToFirstTokenMs: step.timeToFirstTokenMs,
+      finishReason: step.finishReason,
+      toolCalls: step.toolCalls.length,
+      costUsd,
+    },
+  });
+  if (record.endedAt === null) run.record.checkpoint.step = record;
+  log.appendSpan(record);
+}
+
+/** The step's tool calls are answered (or the run ends): its open model span closes. */
+export function closeStep(log: EventLog, run: ActiveRun, endedAt = new Date().toISOString()): void {
+  const checkpoint = run.record.checkpoint;
+  const step = checkpoint.step;
+  if (!step) return;
+  delete checkpoint.step;
+  log.appendSpan({ ...step, endedAt });
 }
 
 /** A model step that failed (the run ends with error_model, or stops): an error span with no tokens. */
@@ -147,12 +158,13 @@ export function failedModelSpan(log: EventLog, run: ActiveRun, startedAt: number
  * from when it was dispatched (or planned, for one answered at once) to its
  * answer.
  */
-export function toolSpans(log: EventLog, run: ActiveRun, calls: PendingToolCall[], endedBy?: string): void {
-  const parent = run.record.checkpoint.stepSpanId ?? rootOf(run);
-  const now = Date.now();
+export function toolSpans(log: EventLog, run: ActiveRun, calls: PendingToolCall[], ended?: { by: string; at: string }): void {
+  const parent = run.record.checkpoint.step?.spanId ?? rootOf(run);
+  const now = ended ? Date.parse(ended.at) : Date.now();
+  const endedBy = ended?.by;
   for (const call of calls) {
     const started = call.startedAt ?? now;
-    const ended = call.endedAt ?? now;
+    const finished = Math.min(call.endedAt ?? now, now);
     const outcome =
       call.approval === "rejected" ? "rejected" : call.error !== undefined ? "error" : call.result !== undefined ? "ok" : "unanswered";
     const error = call.error ?? (outcome === "unanswered" ? (endedBy ?? null) : null);
@@ -163,10 +175,10 @@ export function toolSpans(log: EventLog, run: ActiveRun, calls: PendingToolCall[
         name: "tool",
         kind: call.executor,
         startedAt: new Date(started).toISOString(),
-        endedAt: new Date(Math.max(started, ended)).toISOString(),
+        endedAt: new Date(Math.max(started, finished)).toISOString(),
         status: outcome === "ok" ? "ok" : "error",
         error,
-        attributes: { toolName: call.name, toolUseId: call.toolUseId, durationMs: Math.max(0, ended - started), outcome },
+        attributes: { toolName: call.name, toolUseId: call.toolUseId, durationMs: Math.max(0, finished - started), outcome },
       }),
     );
   }

@@ -75,8 +75,8 @@ export interface RunCheckpoint {
   crashes?: number;
   /** Set by a worker shutting down gracefully as it hands the run back: the next start is not a crash. */
   handedOff?: boolean;
-  /** The span of the model step whose tool calls are pending: their spans' parent (engine/trace.ts). */
-  stepSpanId?: string;
+  /** The span of the model step whose tool calls are pending, open until they are answered: their spans' parent (engine/trace.ts). */
+  step?: SpanRecord;
   /** The run's open wait span while it is paused (engine/trace.ts). */
   wait?: { spanId: string; kind: string; startedAt: string };
 }
