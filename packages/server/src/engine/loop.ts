@@ -11,7 +11,7 @@ import { adopt } from "./resume.js";
 import { runModelStep } from "./step.js";
 import { dispatchTurn, planTurn, restartOrphans } from "./tool-calls.js";
 import { ToolSet } from "./toolset.js";
-import { closeStep, failedModelSpan, modelSpan, openRunSpan, toolSpans } from "./trace.js";
+import { closeStep, failedModelSpan, modelSpan, toolSpans } from "./trace.js";
 import { armTimers, pause } from "./waiting.js";
 
 /**
@@ -83,10 +83,7 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
     }
   }
   if (record.status !== "running") {
-    if (!record.startedAt) {
-      record.startedAt = new Date().toISOString();
-      openRunSpan(log, run);
-    }
+    record.startedAt ??= new Date().toISOString();
     setStatus(ctx, run, "running", { startedAt: record.startedAt });
   }
   armTimers(ctx, run);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { RunStatus } from "@agentd/protocol";
 import type { EventLog } from "../events/log.js";
-import type { PendingToolCall, SpanRecord, SpanStatus } from "../store/types.js";
+import type { PendingToolCall, RunRecord, SpanRecord, SpanStatus } from "../store/types.js";
 import { awaitsApproval, type ActiveRun } from "./active-run.js";
 import type { StepResult } from "./step.js";
 
@@ -12,8 +12,9 @@ import type { StepResult } from "./step.js";
  * events and checkpoint in the same group commit: no transaction, await or
  * per-event work of its own. Spans are
  *
- * - `run`, the root: opened when the run starts, closed by endings.ts with
- *   the run's usage;
+ * - `run`, the root: written once, closed, by endings.ts with the run's
+ *   usage (while the run is live, readers make it up from the run:
+ *   openRootSpan);
  * - `model`, one per model step (retries and fallbacks included), child of
  *   the root: from the model's request until the step's tool calls are
  *   answered (its `latencyMs` is the model call's own), so the tool spans
@@ -53,23 +54,29 @@ function span(
   return { runId: run.id, attempt: run.record.checkpoint.attempt, status: "ok", error: null, ...fields };
 }
 
-/** The root span, open: written when the run starts. */
-export function openRunSpan(log: EventLog, run: ActiveRun): void {
-  const record = run.record;
-  log.appendSpan(
-    span(run, {
-      spanId: rootOf(run),
-      parentSpanId: null,
-      name: "run",
-      kind: "agent",
-      startedAt: record.startedAt ?? record.createdAt,
-      endedAt: null,
-      attributes: { modelId: record.modelId, ...(record.agentId ? { agentId: record.agentId } : {}) },
-    }),
-  );
+/**
+ * The root span of a run not ended, as it would be stored: not written by
+ * the engine (that would be one more row per run for what the run row
+ * already says), but made up from the run when its trace is read
+ * (traces/service.ts). The engine writes the root once, closed, at the end.
+ */
+export function openRootSpan(record: RunRecord): SpanRecord {
+  return {
+    runId: record.id,
+    spanId: traceIds(record.id).rootSpanId,
+    parentSpanId: null,
+    name: "run",
+    kind: "agent",
+    attempt: 1,
+    startedAt: record.startedAt ?? record.createdAt,
+    endedAt: null,
+    status: "ok",
+    error: null,
+    attributes: { modelId: record.modelId, ...(record.agentId ? { agentId: record.agentId } : {}) },
+  };
 }
 
-/** The root span, closed with the run's status and usage (endings.ts); the root of the first attempt keeps its number. */
+/** The root span, closed with the run's status and usage (endings.ts); it spans every attempt, so it carries the first's number. */
 export function closeRunSpan(log: EventLog, run: ActiveRun, status: RunStatus, endedAt: string): void {
   const record = run.record;
   const usage = record.usage;

@@ -13,6 +13,8 @@ import { eventually, readStream, startTestServer, tempDir, type TestServer } fro
  */
 
 const { databaseUrl, reachable: pgReachable, schema } = await postgresEnv("PostgreSQL cases of the traces test");
+// The restart case's own schema: its second process recovers every unfinished run it finds.
+const restartSchema = (await postgresEnv("PostgreSQL restart case of the traces test")).schema;
 
 /** Prices of the scripted model in these tests, USD per million tokens. */
 const PRICE = { inputPer1MUsd: 3, outputPer1MUsd: 15, cacheReadPer1MUsd: 0.3 };
@@ -256,9 +258,21 @@ describe.each(stores)("traces (%s)", (_name, open, enabled) => {
   });
 });
 
-describe("a run killed and resumed", () => {
-  it("shows both attempts in its trace: the first's model step, the second's tool call and answer", async () => {
-    const dataDir = tempDir();
+const durable: Array<[string, () => () => Promise<Store>, boolean]> = [
+  [
+    "SQLite",
+    () => {
+      const dataDir = tempDir();
+      return () => openStore({ dataDir });
+    },
+    true,
+  ],
+  ["PostgreSQL", () => () => openStore({ databaseUrl, schema: restartSchema }), pgReachable],
+];
+
+describe.each(durable)("a run killed and resumed (%s)", (_name, storage, enabled) => {
+  it.skipIf(!enabled)("shows both attempts in its trace: the first's model step, the second's tool call and answer", async () => {
+    const open = storage();
     let release: (() => void) | undefined;
     const hanging = {
       tools: [
@@ -274,12 +288,12 @@ describe("a run killed and resumed", () => {
     };
     const model = playing([{ toolCalls: [{ name: "lookup", args: { q: "a" } }] }]);
     const models = { catalog: () => registryOf(model).catalog(), resolve: () => model };
-    const first = await startTestServer({ dataDir, config: hanging, models });
+    const first = await startTestServer({ store: await open(), config: hanging, models });
     const { body } = await first.request("POST", "/agent-runs", { systemPrompt: "x", prompt: "go", tools: [tools[0]] });
     await eventually(() => (release ? true : undefined));
     await first.close();
 
-    const store = await openStore({ dataDir });
+    const store = await open();
     const second = await createServer({ store, config, models, logger: createLogger("silent"), env: {} });
     const { url } = await second.listen(0);
     try {
