@@ -61,6 +61,11 @@ async function end(
   const session = record.sessionId ? await store.getSession(record.workspaceId, record.sessionId) : undefined;
   if (ctx.stopping) return; // left as it was: the next start resumes it
   const endedAt = new Date().toISOString();
+  // Every terminal event says these (issue #11), a run that never called its model included.
+  const usage = record.usage;
+  usage.cachedInputTokens ??= 0;
+  usage.modelCalls ??= 0;
+  usage.toolCalls ??= 0;
   const fields = { ...terminal(endedAt), endedAt };
   run.finished = true;
   Object.assign(record, fields, { status });

@@ -243,6 +243,24 @@ describe.each(stores)("traces (%s)", (_name, open, enabled) => {
     },
   );
 
+  it.skipIf(!enabled)(
+    "a run cancelled while paused: every usage field on its terminal event, its unanswered call and its wait closed",
+    async () => {
+      const { runId, streamUrl } = await run([{ toolCalls: [{ name: "confirm", args: {} }] }]);
+      await eventually(async () => ((await t.request("GET", `/agent-runs/${runId}`)).body.status === "paused" ? true : undefined));
+      expect((await t.request("POST", `/agent-runs/${runId}/cancel`, {})).status).toBe(200);
+      const { frames } = await readStream(t.url + streamUrl, t.key);
+      expect(frames.at(-1)!.data).toMatchObject({
+        type: "cancelled",
+        usage: { modelCalls: 1, toolCalls: 1, cachedInputTokens: 0, costUsd: expect.any(Number) },
+      });
+      const { spans } = await trace(runId);
+      expectNested(spans);
+      expect(spans.find((span) => span.name === "tool")).toMatchObject({ status: "error", attributes: { outcome: "unanswered" } });
+      expect(spans.find((span) => span.name === "wait")!.endedAt).not.toBeNull();
+    },
+  );
+
   it.skipIf(!enabled)("another workspace's key sees, lists and deletes none of it", async () => {
     const done = await run([{ text: "mine" }]);
     await ended(done.runId);
