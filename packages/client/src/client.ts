@@ -5,6 +5,7 @@ import { Agents } from "./resources/agents.js";
 import { Models } from "./resources/models.js";
 import { Runs } from "./resources/runs.js";
 import { Sessions } from "./resources/sessions.js";
+import { Traces } from "./resources/traces.js";
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:7700";
 export const DEFAULT_WORKSPACE = "default";
@@ -37,6 +38,7 @@ export class Agentd {
   readonly runs: Runs;
   readonly agents: Agents;
   readonly sessions: Sessions;
+  readonly traces: Traces;
 
   constructor(options: AgentdOptions = {}) {
     const apiKey = options.apiKey ?? readEnv("AGENTD_API_KEY");
@@ -58,5 +60,6 @@ export class Agentd {
     this.runs = new Runs(transport);
     this.agents = new Agents(transport);
     this.sessions = new Sessions(transport);
+    this.traces = new Traces(transport);
   }
 }

@@ -73,6 +73,9 @@ export interface StreamOptions {
 }
 
 /** `runs.list`: filters (AND-combined) and paging. Every field is optional. */
+/** `traces.list`: the run listing's filters; `status` also takes `error` (failed runs). */
+export type ListTracesParams = Omit<ListRunsParams, "status"> & { status?: RunStatus | "error" | ReadonlyArray<RunStatus | "error"> };
+
 export interface ListRunsParams {
   /** Only runs in this state or these states. */
   status?: RunStatus | readonly RunStatus[];

@@ -13,3 +13,4 @@ export * from "./tools.js";
 export * from "./usage.js";
 export * from "./version.js";
 export * from "./wire.js";
+export * from "./traces.js";

@@ -26,6 +26,8 @@ import type { RunQueue } from "./queue/types.js";
 import { hostname } from "node:os";
 import { randomBase62 } from "./ids.js";
 import { runHandlers } from "./routes/runs.js";
+import { traceHandlers } from "./routes/traces.js";
+import { TraceService } from "./traces/service.js";
 import { sessionHandlers } from "./routes/sessions.js";
 import { systemHandlers } from "./routes/system.js";
 import { RunService } from "./runs/service.js";
@@ -146,6 +148,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   });
   const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission });
   const sessions = new SessionService(store, runs, engine, log, handoff);
+  const traces = new TraceService(store, runs, log);
 
   const maxBodyBytes = options.maxBodyBytes ?? limits.maxBodyBytes ?? 4 * 1024 * 1024;
   const router = new Router();
@@ -154,6 +157,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const deps = {
     runs,
     sessions,
+    traces,
     models,
     stream: {
       reader: log,
@@ -177,7 +181,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       ),
   };
   // Every route of the protocol's table; one without a handler here answers 501.
-  const handlers = { ...systemHandlers(deps), ...runHandlers(deps), ...sessionHandlers(deps) };
+  const handlers = { ...systemHandlers(deps), ...runHandlers(deps), ...sessionHandlers(deps), ...traceHandlers(deps) };
   registerRoutes(router, handlers, { authenticate: auth(store), idempotent: deps.idempotent });
 
   const recovered = await engine.recover();

@@ -49,8 +49,12 @@ export const operations = {
   submitToolResult: (runId: string) => ({ method: "POST", path: `/agent-runs/${id(runId)}/tool-results` }),
   continueRun: (runId: string) => ({ method: "POST", path: `/agent-runs/${id(runId)}/continue` }),
   cancelRun: (runId: string) => ({ method: "POST", path: `/agent-runs/${id(runId)}/cancel` }),
+  deleteRun: (runId: string) => ({ method: "DELETE", path: `/agent-runs/${id(runId)}` }),
   createSession: () => ({ method: "POST", path: "/agent-sessions" }),
   getSession: (sessionId: string) => ({ method: "GET", path: `/agent-sessions/${id(sessionId)}` }),
   endSession: (sessionId: string) => ({ method: "DELETE", path: `/agent-sessions/${id(sessionId)}` }),
   sendSessionMessage: (sessionId: string) => ({ method: "POST", path: `/agent-sessions/${id(sessionId)}/messages` }),
+  listTraces: () => ({ method: "GET", path: "/traces" }),
+  getTrace: (runId: string) => ({ method: "GET", path: `/traces/${id(runId)}` }),
+  deleteTrace: (runId: string) => ({ method: "DELETE", path: `/traces/${id(runId)}` }),
 } as const satisfies ClientOperations;

@@ -51,6 +51,11 @@ export class Runs {
     );
   }
 
+  /** Deletes an ended run with its events and trace; a run not ended is a `ConflictError` (409): cancel it first. */
+  delete(runId: string, options?: RequestOptions): Promise<OkResponse> {
+    return this.transport.json({ ...operations.deleteRun(runId), ...options });
+  }
+
   /** Idempotent; the run ends with a `cancelled` event. */
   cancel(runId: string, body: CancelRunRequest = {}, options?: RequestOptions): Promise<OkResponse> {
     return this.transport.json({ ...operations.cancelRun(runId), body, ...options });
@@ -75,8 +80,10 @@ export class Runs {
   }
 }
 
-/** The wire form (seed 004 §4.2): lists as repeated parameters, metadata as `key:value`, instants as ISO 8601. */
-function listQuery(params: Omit<ListRunsParams, "cursor">): Record<string, string | number | readonly string[] | undefined> {
+/** The wire form (seed 004 §4.2): lists as repeated parameters, metadata as `key:value`, instants as ISO 8601. Also `traces.list`'s. */
+export function listQuery(
+  params: Omit<ListRunsParams, "cursor" | "status"> & { status?: string | readonly string[] },
+): Record<string, string | number | readonly string[] | undefined> {
   const instant = (value: Date | string | undefined) => (value instanceof Date ? value.toISOString() : value);
   return {
     status: typeof params.status === "string" ? [params.status] : params.status,

@@ -7,6 +7,7 @@ export const TAGS = {
   models: "What the workspace can run",
   runs: "Agent runs: start, follow, answer, decide, cancel",
   sessions: "Conversations whose messages are runs on a shared history",
+  traces: "What a run did: its spans (model steps, tool calls, waits), usage and cost",
 } as const;
 
 /*

@@ -26,7 +26,7 @@ const repeated = (name: string, description: string, items: Record<string, unkno
 });
 
 /** `GET /agent-runs`, in ListRunsQuery's order (routes.test.ts holds them to its keys). */
-const listRunsParameters = [
+export const listRunsParameters = [
   repeated("status", "Only runs in these states; repeat the parameter or separate with commas", {
     type: "string",
     enum: [...RUN_STATUSES],
@@ -128,5 +128,16 @@ export const runRoutes = {
     body: { schema: CancelRunRequest, required: false },
     responses: { 200: { description: "OK", schema: OkResponse } },
     errors: [404],
+  }),
+  deleteRun: defineRoute({
+    operationId: "deleteRun",
+    method: "DELETE",
+    path: RUN,
+    summary: "Delete an ended run with its events and trace",
+    tag: "runs",
+    auth: "key",
+    responses: { 200: { description: "Deleted", schema: OkResponse } },
+    // 409: the run has not ended (cancel it first).
+    errors: [404, 409],
   }),
 } as const;

@@ -19,6 +19,7 @@ import {
 } from "../runs.js";
 import { CreateSessionRequest, CreateSessionResponse, SessionInfo, SessionMessageRequest, SessionStatus } from "../sessions.js";
 import { CodeToolRef, HttpToolRef, LocalToolRef, McpToolRef, ToolCall, ToolRef } from "../tools.js";
+import { GetTraceResponse, ListTracesResponse, Span, TraceSummary } from "../traces.js";
 import { Usage } from "../usage.js";
 
 /**
@@ -52,6 +53,10 @@ export const NAMED_SCHEMAS = {
   SessionInfo,
   SessionStatus,
   SessionMessageRequest,
+  Span,
+  TraceSummary,
+  GetTraceResponse,
+  ListTracesResponse,
   ModelCatalog,
   ModelInfo,
   ModelPricing,

@@ -1,6 +1,7 @@
 import { runRoutes } from "./runs.js";
 import { sessionRoutes } from "./sessions.js";
 import { systemRoutes } from "./system.js";
+import { traceRoutes } from "./traces.js";
 
 /**
  * Every route of the API, by operationId: the one place a route is spelled.
@@ -8,7 +9,7 @@ import { systemRoutes } from "./system.js";
  * handler under the same key in the server's routes/ (it answers 501 until
  * then); the document, the router and the SDK's paths follow from here.
  */
-export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes } as const;
+export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes, ...traceRoutes } as const;
 
 export type OperationId = keyof typeof routes;
 export type AnyRoute = (typeof routes)[OperationId];

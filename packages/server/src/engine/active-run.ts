@@ -21,6 +21,8 @@ export class ActiveRun {
   /** True once the terminal event is queued: nothing more may be emitted. */
   finished = false;
   model: LanguageModel | undefined;
+  /** The id of the run's root span, once computed (engine/trace.ts). */
+  rootSpanId: string | undefined;
   tools: ToolSet | undefined;
   /** Server tool calls in flight, by toolUseId. */
   readonly running = new Map<string, AbortController>();
@@ -56,13 +58,22 @@ export class ActiveRun {
     return { seq, at: new Date().toISOString(), ...input } as RunEvent;
   }
 
-  addUsage(step: ModelUsage, costUsd: number | null): Usage {
+  /**
+   * Adds a model step to the run's usage. The cost is null from the first
+   * step whose price is unknown on: a sum that leaves a step out would be a
+   * guess (issue #11). Sums are rounded to a nano-dollar, as each step's is.
+   */
+  addUsage(step: ModelUsage, costUsd: number | null, toolCalls: number): Usage {
     const usage = this.record.usage;
+    const first = (usage.modelCalls ?? 0) === 0;
     usage.inputTokens += step.inputTokens;
     usage.outputTokens += step.outputTokens;
     if (step.cachedInputTokens) usage.cachedInputTokens = (usage.cachedInputTokens ?? 0) + step.cachedInputTokens;
     usage.totalTokens = usage.inputTokens + usage.outputTokens;
-    if (costUsd !== null) usage.costUsd = (usage.costUsd ?? 0) + costUsd;
+    usage.modelCalls = (usage.modelCalls ?? 0) + 1;
+    usage.toolCalls = (usage.toolCalls ?? 0) + toolCalls;
+    if (costUsd === null) usage.costUsd = null;
+    else if (first || usage.costUsd !== null) usage.costUsd = Math.round(((usage.costUsd ?? 0) + costUsd) * 1e9) / 1e9;
     return usage;
   }
 

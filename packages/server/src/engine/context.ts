@@ -12,6 +12,7 @@ import type { ClusterOptions, LeaseKeeper } from "./leases.js";
 import type { StepHooks } from "./step.js";
 import type { TurnHooks } from "./tool-calls.js";
 import type { ToolResolvers } from "./toolset.js";
+import { closeWait } from "./trace.js";
 
 export interface EngineOptions {
   store: Store;
@@ -75,6 +76,8 @@ export interface EngineContext {
 
 /** A status change, queued with what goes with it for the run's next commit. */
 export function setStatus(ctx: EngineContext, run: ActiveRun, status: RunStatus, extra: RunPatch = {}): void {
+  // Leaving a pause closes its wait span (engine/trace.ts).
+  if (status !== "paused" && run.record.checkpoint.wait !== undefined) closeWait(ctx.options.log, run);
   run.record.status = status;
   ctx.options.log.patchRun(run.id, { status, ...extra });
 }

@@ -2,6 +2,7 @@ import type { ChatMessage, ResultSubtype, RunStatus } from "@agentd/protocol";
 import type { RunRecord } from "../store/types.js";
 import type { ActiveRun } from "./active-run.js";
 import type { EngineContext } from "./context.js";
+import { closeRunSpan, closeStep, closeWait, toolSpans } from "./trace.js";
 
 /** What a `result` says besides its subtype. */
 export type Outcome = { text?: string; output?: unknown; error?: string; issues?: Array<{ path: string; message: string }> };
@@ -60,9 +61,18 @@ async function end(
   const session = record.sessionId ? await store.getSession(record.workspaceId, record.sessionId) : undefined;
   if (ctx.stopping) return; // left as it was: the next start resumes it
   const endedAt = new Date().toISOString();
+  // Every terminal event says these (issue #11), a run that never called its model included.
+  const usage = record.usage;
+  usage.cachedInputTokens ??= 0;
+  usage.modelCalls ??= 0;
+  usage.toolCalls ??= 0;
   const fields = { ...terminal(endedAt), endedAt };
   run.finished = true;
   Object.assign(record, fields, { status });
+  closeWait(log, run, endedAt);
+  if (record.checkpoint.pending.length > 0) toolSpans(log, run, record.checkpoint.pending, { by: `the run ended (${status})`, at: endedAt });
+  closeStep(log, run, endedAt);
+  closeRunSpan(log, run, status, endedAt);
   record.checkpoint.pending = [];
   record.checkpoint.pendingDeadline = null;
   record.checkpoint.approvalDeadline = null;

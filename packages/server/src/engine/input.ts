@@ -53,6 +53,7 @@ export async function submitToolResult(
   }
   if (outcome.error !== undefined) call.error = outcome.error;
   else call.result = outcome.result ?? "";
+  call.endedAt = Date.now();
   ctx.emit(run, {
     type: "local_tool_result_in",
     toolUseId,

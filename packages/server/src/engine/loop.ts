@@ -11,6 +11,7 @@ import { adopt } from "./resume.js";
 import { runModelStep } from "./step.js";
 import { dispatchTurn, planTurn, restartOrphans } from "./tool-calls.js";
 import { ToolSet } from "./toolset.js";
+import { closeStep, failedModelSpan, modelSpan, toolSpans } from "./trace.js";
 import { armTimers, pause } from "./waiting.js";
 
 /**
@@ -97,6 +98,8 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
         else if (record.status !== "running") setStatus(ctx, run, "running", { checkpoint });
         return;
       }
+      toolSpans(log, run, checkpoint.pending);
+      closeStep(log, run);
       for (const call of checkpoint.pending) {
         checkpoint.messages.push({
           role: "tool",
@@ -114,18 +117,23 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
     if (ctx.draining) return;
 
     let step;
+    const stepStarted = Date.now();
     try {
       step = await runModelStep(run, ctx.stepHooks);
     } catch (error) {
       if (ctx.stopping || run.closing) return;
+      failedModelSpan(log, run, stepStarted, error instanceof ModelError ? error.message : "cancelled");
       if (run.cancelReason !== undefined) return finishCancelled(ctx, run);
       if (error instanceof ModelError) return finish(ctx, run, "error_model", { error: error.message });
       throw error;
     }
     if (ctx.stopping || run.closing) return;
+    const stepCost = costUsd(step.model.info, step.usage);
+    // Cancelled as the answer came: not counted in the usage, so no model span either (the root's usage is the sum of its model spans).
     if (run.cancelReason !== undefined) return finishCancelled(ctx, run);
 
-    const usage = run.addUsage(step.usage, costUsd(step.model.info, step.usage));
+    const usage = run.addUsage(step.usage, stepCost, step.toolCalls.length);
+    modelSpan(log, run, stepStarted, step, stepCost);
     checkpoint.messages.push({
       role: "assistant",
       content: step.text,

@@ -12,6 +12,8 @@ export interface StepResult {
   toolCalls: ToolCall[];
   usage: ModelUsage;
   durationMs: number;
+  /** From the call to its first streamed part, in milliseconds; null when nothing was streamed before the finish. */
+  timeToFirstTokenMs: number | null;
   /** The model that answered (the run's, or a fallback). */
   model: LanguageModel;
   finishReason: string;
@@ -93,7 +95,8 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
   const toolCalls: ToolCall[] = [];
   let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   let finishReason = "other";
-  let firstOutputAt = 0;
+  /** When the first part other than the finish arrived: the model's time to first token (span and metrics). */
+  let firstPart: number | undefined;
   const deltas = new DeltaBuffer(run, emit);
   const circuit = model.circuit;
   try {
@@ -114,7 +117,7 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
     });
     for await (const part of stream) {
       if (run.cancelReason !== undefined) break;
-      if (firstOutputAt === 0) firstOutputAt = performance.now();
+      if (firstPart === undefined && part.type !== "finish") firstPart = performance.now();
       switch (part.type) {
         case "text-delta":
           text += part.text;
@@ -150,9 +153,21 @@ async function attempt(run: ActiveRun, model: LanguageModel, hooks: StepHooks, r
       else circuit.released();
     }
     if (outcome !== "unknown") observer?.call(model.info.provider, outcome === "ok" ? "ok" : "error");
-    if (outcome === "ok") observer?.timed(model.info.provider, model.id, performance.now() - started, firstOutputAt - started);
+    if (outcome === "ok") {
+      const ended = performance.now();
+      observer?.timed(model.info.provider, model.id, ended - started, (firstPart ?? ended) - started);
+    }
   }
-  return { text, toolCalls, usage, durationMs: Math.round((performance.now() - started) * 100) / 100, model, finishReason };
+  const ms = (at: number): number => Math.round((at - started) * 100) / 100;
+  return {
+    text,
+    toolCalls,
+    usage,
+    durationMs: ms(performance.now()),
+    timeToFirstTokenMs: firstPart === undefined ? null : ms(firstPart),
+    model,
+    finishReason,
+  };
 }
 
 /** The error a run fails with when the call broke after output: what it had received, and why it is not retried. */

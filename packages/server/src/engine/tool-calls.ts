@@ -30,6 +30,8 @@ export function planTurn(run: ActiveRun, calls: ToolCall[]): TurnPlan {
   const budgets = run.spec.budgets ?? {};
   const loopGuard = budgets.loopGuard ?? DEFAULT_LOOP_GUARD;
   const pending: PendingToolCall[] = [];
+  // Each call's trace span runs from here, the model asking for it, to its answer (engine/trace.ts).
+  const now = Date.now();
   for (const call of calls) {
     const fingerprint = `${call.name} ${stableJson(call.args)}`;
     const repeats = (checkpoint.callRepeats![fingerprint] ?? 0) + 1;
@@ -38,15 +40,22 @@ export function planTurn(run: ActiveRun, calls: ToolCall[]): TurnPlan {
 
     const entry = run.tools!.get(call.name);
     if (!entry) {
-      pending.push({ ...call, executor: "server", error: `unknown tool '${call.name}': this agent has no tool of that name` });
+      pending.push({
+        ...call,
+        executor: "server",
+        error: `unknown tool '${call.name}': this agent has no tool of that name`,
+        startedAt: now,
+        endedAt: now,
+      });
       continue;
     }
-    const pendingCall: PendingToolCall = { ...call, executor: entry.executor };
+    const pendingCall: PendingToolCall = { ...call, executor: entry.executor, startedAt: now };
     const invalid = run.tools!.invalidArguments(entry, call.args);
     const limit = budgets.toolCallLimits?.[call.name];
     const used = checkpoint.callCounts![call.name] ?? 0;
     if (invalid) pendingCall.error = invalid;
     else if (limit !== undefined && used >= limit) pendingCall.error = `tool '${call.name}' may be called at most ${limit} times in a run`;
+    if (pendingCall.error !== undefined) pendingCall.endedAt = now;
     else {
       checkpoint.callCounts![call.name] = used + 1;
       if (entry.requiresApproval) pendingCall.approval = "pending";
@@ -135,6 +144,7 @@ function startServerCall(run: ActiveRun, call: PendingToolCall, hooks: TurnHooks
     )
     .finally(() => {
       clearTimeout(timeout);
+      call.endedAt = Date.now();
       run.abort.signal.removeEventListener("abort", stop);
       run.running.delete(call.toolUseId);
       if (run.closing || run.abort.signal.aborted) return;

@@ -5,6 +5,7 @@ import { armDeadlines } from "./deadlines.js";
 import { finish } from "./endings.js";
 import { park } from "./leave.js";
 import { dispatchCall } from "./tool-calls.js";
+import { openWait } from "./trace.js";
 
 /**
  * A run waiting on the outside (local tool results, approvals) and the
@@ -14,6 +15,7 @@ import { dispatchCall } from "./tool-calls.js";
  */
 
 export function pause(ctx: EngineContext, run: ActiveRun): void {
+  openWait(ctx.options.log, run);
   setStatus(ctx, run, "paused", { checkpoint: run.record.checkpoint });
   armTimers(ctx, run);
 }
@@ -47,6 +49,7 @@ export function decide(ctx: EngineContext, run: ActiveRun, decision: ApprovalDec
   } else {
     call.approval = "rejected";
     call.error = `the call was rejected by a human${decision.reason ? `: ${decision.reason}` : ""}`;
+    call.endedAt = Date.now();
   }
   if (!run.pending.some(awaitsApproval)) run.record.checkpoint.approvalDeadline = null;
 }

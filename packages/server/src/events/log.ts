@@ -1,7 +1,7 @@
 import type { RunEvent } from "@agentd/protocol";
 import type { EventBus } from "../bus/types.js";
 import { AgentdError } from "../errors.js";
-import type { CommitBatch, RunPatch, RunRecord, SessionPatch, Store, StoredEvent } from "../store/types.js";
+import type { CommitBatch, RunPatch, RunRecord, SessionPatch, SpanRecord, Store, StoredEvent } from "../store/types.js";
 import { TailCache } from "./tail-cache.js";
 
 /**
@@ -32,6 +32,8 @@ export class EventLog {
   private events: StoredEvent[] = [];
   private runs = new Map<string, RunPatch>();
   private sessions = new Map<string, SessionPatch>();
+  /** Trace spans by run and span id: a span opened and closed within one turn is written once, as closed. */
+  private spans = new Map<string, SpanRecord>();
   private scheduled: Batch | undefined;
   /** The commit before `scheduled` (what it waits for), or undefined. */
   private previous: Batch | undefined;
@@ -78,6 +80,7 @@ export class EventLog {
       this.runs.delete(runId);
     }
     this.events = this.events.filter((event) => !dropped.has(event.runId));
+    for (const [key, span] of this.spans) if (dropped.has(span.runId)) this.spans.delete(key);
   }
 
   /** A revoked run taken back from the store (its state here rebuilt from there): its writes count again. */
@@ -106,6 +109,17 @@ export class EventLog {
   patchRun(runId: string, patch: RunPatch): void {
     if (this.revoked.has(runId)) return;
     this.mergeRun(runId, patch);
+    this.schedule();
+  }
+
+  /**
+   * Queues a trace span (engine/trace.ts), written in the same commit as the
+   * run's events and checkpoint: no transaction of its own. A span queued
+   * again under its id (closed after it was opened) replaces the earlier one.
+   */
+  appendSpan(span: SpanRecord): void {
+    if (this.revoked.has(span.runId)) return;
+    this.spans.set(`${span.runId}\n${span.spanId}`, span);
     this.schedule();
   }
 
@@ -170,8 +184,13 @@ export class EventLog {
       runs: [...this.runs].map(([runId, patch]) => ({ runId, patch })),
       sessions: [...this.sessions].map(([sessionId, patch]) => ({ sessionId, patch })),
     };
+    if (this.spans.size > 0) batch.spans = [...this.spans.values()];
     if (this.fences.size > 0) {
-      const runIds = new Set([...batch.events.map((event) => event.runId), ...batch.runs.map((entry) => entry.runId)]);
+      const runIds = new Set([
+        ...batch.events.map((event) => event.runId),
+        ...batch.runs.map((entry) => entry.runId),
+        ...(batch.spans ?? []).map((span) => span.runId),
+      ]);
       batch.fences = [...runIds].flatMap((runId) => {
         const fence = this.fences.get(runId);
         return fence ? [{ runId, ...fence }] : [];
@@ -181,6 +200,7 @@ export class EventLog {
     this.events = [];
     this.runs = new Map();
     this.sessions = new Map();
+    if (batch.spans !== undefined) this.spans = new Map();
     try {
       const started = performance.now();
       const result = await this.store.commit(batch);
@@ -224,6 +244,7 @@ export class EventLog {
       ...batch.events.map((event) => event.runId),
       ...batch.runs.map((entry) => entry.runId),
       ...(batch.newRuns ?? []).map((run) => run.id),
+      ...(batch.spans ?? []).map((span) => span.runId),
     ]);
     this.revoke(runIds);
     this.onCommitFailed([...runIds]);
@@ -266,6 +287,7 @@ function splitByRun(batch: CommitBatch): CommitBatch[] {
   for (const run of batch.newRuns ?? []) part(run.id).newRuns!.push(run);
   for (const event of batch.events) part(event.runId).events.push(event);
   for (const entry of batch.runs) part(entry.runId).runs.push(entry);
+  for (const span of batch.spans ?? []) (part(span.runId).spans ??= []).push(span);
   for (const fence of batch.fences ?? []) (part(fence.runId).fences ??= []).push(fence);
   const split = [...parts.values()];
   if (batch.sessions.length > 0) split.push({ newRuns: [], events: [], runs: [], sessions: batch.sessions });

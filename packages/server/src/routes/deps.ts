@@ -5,11 +5,13 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
 import type { RunService } from "../runs/service.js";
 import type { SessionService } from "../sessions/service.js";
+import type { TraceService } from "../traces/service.js";
 
 /** What the route modules need; built once in server.ts. */
 export interface AppDeps {
   runs: RunService;
   sessions: SessionService;
+  traces: TraceService;
   models: ModelRegistry;
   stream: StreamOptions;
   limits: BodyLimits;

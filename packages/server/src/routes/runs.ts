@@ -44,6 +44,12 @@ export function runHandlers(deps: AppDeps): Handlers {
       await runs.cancel(workspaceOf(ctx), ctx.params.runId!, body.reason);
       return json(200, { ok: true });
     },
+
+    // With its events and trace (issue #11): traces/service.ts, beside the rest of what deletes traces.
+    deleteRun: async (ctx) => {
+      await deps.traces.deleteRun(workspaceOf(ctx), ctx.params.runId!);
+      return json(200, { ok: true });
+    },
   };
 }
 

@@ -36,6 +36,10 @@ export interface PendingToolCall extends ToolCall {
   approval?: "pending" | "approved" | "rejected";
   result?: string;
   error?: string;
+  /** When the call was dispatched (asked for, or started here), epoch ms: its trace span's start (engine/trace.ts). */
+  startedAt?: number;
+  /** When its answer came, epoch ms: its trace span's end. */
+  endedAt?: number;
 }
 
 /**
@@ -71,6 +75,10 @@ export interface RunCheckpoint {
   crashes?: number;
   /** Set by a worker shutting down gracefully as it hands the run back: the next start is not a crash. */
   handedOff?: boolean;
+  /** The span of the model step whose tool calls are pending, open until they are answered: their spans' parent (engine/trace.ts). */
+  step?: SpanRecord;
+  /** The run's open wait span while it is paused (engine/trace.ts). */
+  wait?: { spanId: string; kind: string; startedAt: string };
 }
 
 export interface RunRecord {
@@ -100,6 +108,35 @@ export interface RunRecord {
    */
   cancelRequested: string | null;
 }
+
+/**
+ * One span of a run's trace (docs/traces.md): `run` (the root, one per run),
+ * `model` (one model step), `tool` (one tool call) or `wait` (the run paused
+ * on local tools or approvals). Written with the run's checkpoints in the
+ * group commit (`CommitBatch.spans`); a span written again with the same id
+ * replaces the earlier row (an open span, `endedAt` null, being closed).
+ */
+export interface SpanRecord {
+  runId: string;
+  /** 16 hex digits, unique within the run. */
+  spanId: string;
+  /** Null for the root span. */
+  parentSpanId: string | null;
+  name: SpanName;
+  /** What sort of model step, tool or wait (`server`, `local`, `approval`, ...); the root's is `agent`. */
+  kind: string;
+  /** The run's attempt (checkpoint.attempt) that made the span: a resumed run's spans carry the new number. */
+  attempt: number;
+  startedAt: string;
+  /** Null while the span is open. */
+  endedAt: string | null;
+  status: SpanStatus;
+  error: string | null;
+  attributes: Record<string, unknown>;
+}
+
+export type SpanName = "run" | "model" | "tool" | "wait";
+export type SpanStatus = "ok" | "error";
 
 /** Fields of a run that change while it executes. */
 export type RunPatch = Partial<
@@ -166,6 +203,11 @@ export interface CommitBatch {
   events: StoredEvent[];
   runs: Array<{ runId: string; patch: RunPatch }>;
   sessions: Array<{ sessionId: string; patch: SessionPatch }>;
+  /**
+   * Trace spans to insert or replace (by run and span id), at most one per
+   * (run, span id); fenced like the run's events. Absent: none.
+   */
+  spans?: SpanRecord[];
   /**
    * Fencing (issue #4): for each run listed, the writes of this batch for it
    * (its events and its patch) are made only if the run's lease still has
@@ -340,6 +382,18 @@ export interface Store {
   orphanedRuns(limit: number, unownedForMs: number): Promise<Array<{ runId: string; workspaceId: string }>>;
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+
+  // --- traces (issue #11) ----------------------------------------------------
+  /** The spans of a run's trace, by start time then span id; the caller has checked the run's workspace. */
+  readSpans(runId: string): Promise<SpanRecord[]>;
+  /** Deletes a run's spans; returns how many. */
+  deleteSpans(runId: string): Promise<number>;
+  /**
+   * Deletes a run of this workspace that has ended (`completed`, `failed`,
+   * `cancelled`), with its events and spans; returns whether it did (false:
+   * no such run, or it is not ended).
+   */
+  deleteEndedRun(workspaceId: string, runId: string): Promise<boolean>;
 
   // --- idempotency keys ------------------------------------------------------
   /**

@@ -103,12 +103,24 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
     ids: (w) => ({ runId: w.runs.pausedApproval }),
   },
   cancelRun: { body: () => fc.record({ reason: fc.string({ maxLength: 20 }) }, { requiredKeys: [] }) },
+  // Mostly paused runs (409: not ended); the known mix still deletes an ended run now and then.
+  deleteRun: { ids: (w) => ({ runId: [...w.runs.pausedLocal, ...w.runs.pausedApproval] }) },
   createSession: { body: (w) => spec(w) },
   getSession: {},
   endSession: {},
   sendSessionMessage: {
     body: (w) => fc.record({ prompt: prompt(w), onBusy: fc.constantFrom("reject", "enqueue") }, { requiredKeys: ["prompt"] }),
   },
+  listTraces: {
+    query: {
+      cursor: (w) => fc.constantFrom(...w.cursors),
+      agentId: (w) => fc.constant(w.agentId),
+      sessionId: (w) => fc.constantFrom(...w.sessions.a),
+      status: () => fc.constantFrom("error", "completed,error", "paused", "ok"),
+    },
+  },
+  getTrace: {},
+  deleteTrace: {},
 };
 
 /** A path segment as sent, and the value the server should decode it to (undefined: it should refuse it). */

@@ -62,7 +62,7 @@ async function emptyStore() {
   const store = await openStore({ databaseUrl, schema: contractSchema, poolSize: 4 });
   await admin((client) =>
     client.query(
-      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys`,
+      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.run_spans, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys`,
     ),
   );
   return store;
@@ -205,7 +205,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     const ws = await store.ensureWorkspace("acme");
     await storeRawIdempotencyKeys(store, ws.id);
     await store.close();
-    await admin((client) => client.query(`DELETE FROM ${schema}.agentd_schema_migrations WHERE version = 6`));
+    await admin((client) => client.query(`DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 6`));
 
     const reopened = await openStore({ databaseUrl, schema });
     await expectDigestedIdempotencyKeys(reopened, ws.id);

@@ -39,6 +39,7 @@ export function buildCommit(
   if (fences.length > 0) writes.push(parts.leases.hold(fences));
   writes.push(...(batch.newRuns ?? []).map((run) => parts.sql.query(insertRunQuery(run))));
   if (batch.events.length > 0) writes.push(parts.sql.insertEvents(batch.events, fences));
+  if (batch.spans !== undefined && batch.spans.length > 0) writes.push(parts.sql.insertSpans(batch.spans, fences));
   for (const { runId, patch } of batch.runs) writes.push(...optional(parts.runPatches.build(runId, patch, guards.get(runId))));
   for (const { sessionId, patch } of batch.sessions) writes.push(...optional(parts.sessionPatches.build(sessionId, patch)));
   const result = (answers: QueryResult[]): CommitResult => {

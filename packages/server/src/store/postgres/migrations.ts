@@ -174,6 +174,25 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   WHERE d.workspace_id = k.workspace_id AND d.scope = k.scope AND d.key = encode(sha256(convert_to(k.key, 'UTF8')), 'hex');
   UPDATE ${s}.idempotency_keys SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex');
   `,
+
+  // 7 (issue #11; to be 8 after the agents registry's migration): a run's
+  // trace spans, as store/sqlite/migrations.ts 8.
+  (s) => `
+  CREATE TABLE IF NOT EXISTS ${s}.run_spans (
+    run_id text COLLATE "C" NOT NULL REFERENCES ${s}.runs(id) ON DELETE CASCADE,
+    span_id text COLLATE "C" NOT NULL,
+    parent_span_id text COLLATE "C",
+    name text NOT NULL,
+    kind text NOT NULL,
+    attempt integer NOT NULL,
+    started_at text COLLATE "C" NOT NULL,
+    ended_at text,
+    status text NOT NULL CHECK (status IN ('ok', 'error')),
+    error text,
+    attributes text NOT NULL,
+    PRIMARY KEY (run_id, span_id)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

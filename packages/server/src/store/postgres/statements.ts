@@ -1,4 +1,5 @@
-import type { StoredEvent } from "../types.js";
+import { RUN_SPANS } from "../schema/tables.js";
+import type { SpanRecord, StoredEvent } from "../types.js";
 import type { Query } from "../sql/operation.js";
 import { statements as sharedStatements, type StatementId } from "../sql/statements.js";
 import type { Statement } from "./connection.js";
@@ -36,6 +37,26 @@ export function statements(s: string) {
        SELECT 1 FROM ${s}.runs r JOIN unnest($5::text[], $6::text[], $7::integer[]) AS f(run_id, worker_id, epoch) ON r.id = f.run_id
        WHERE r.id = e.run_id AND r.owner_id = f.worker_id AND r.lease_epoch = f.epoch)`,
   );
+  // Spans likewise, as one INSERT of parallel arrays (RUN_SPANS' column order);
+  // a span written again (closed) replaces its row. Fenced runs' spans are
+  // kept only while their lease is the one named, as their events are.
+  const spanArrays = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+     AS p(run_id, span_id, parent_span_id, name, kind, attempt, started_at, ended_at, status, error, attributes)`;
+  const spanUpsert = `ON CONFLICT (run_id, span_id) DO UPDATE SET parent_span_id = excluded.parent_span_id, name = excluded.name,
+     kind = excluded.kind, attempt = excluded.attempt, started_at = excluded.started_at, ended_at = excluded.ended_at,
+     status = excluded.status, error = excluded.error, attributes = excluded.attributes`;
+  const insertSpans = named(
+    "insert_spans",
+    `INSERT INTO ${s}.run_spans (${RUN_SPANS.insertColumns}) SELECT * FROM ${spanArrays} ${spanUpsert}`,
+  );
+  const insertFencedSpans = named(
+    "insert_fenced_spans",
+    `INSERT INTO ${s}.run_spans (${RUN_SPANS.insertColumns}) SELECT p.* FROM ${spanArrays}
+     WHERE p.run_id <> ALL($12::text[]) OR EXISTS (
+       SELECT 1 FROM ${s}.runs r JOIN unnest($12::text[], $13::text[], $14::integer[]) AS f(run_id, worker_id, epoch) ON r.id = f.run_id
+       WHERE r.id = p.run_id AND r.owner_id = f.worker_id AND r.lease_epoch = f.epoch)
+     ${spanUpsert}`,
+  );
   return {
     ...shared,
     /** A shared operation's query as the statement to send. */
@@ -55,6 +76,17 @@ export function statements(s: string) {
           duplicate: `an event of this batch is already stored (runs ${runIds})`,
           missingParent: `run not found (one of ${runIds})`,
         },
+      };
+    },
+    insertSpans: (spans: SpanRecord[], fences: Fence[] = []): Statement => {
+      const columns: unknown[][] = Array.from({ length: RUN_SPANS.insertCount }, () => []);
+      for (const span of spans) {
+        const values = RUN_SPANS.values(span);
+        for (let index = 0; index < values.length; index++) columns[index]!.push(values[index]);
+      }
+      return {
+        ...(fences.length === 0 ? insertSpans(columns) : insertFencedSpans([...columns, ...fenceArrays(fences)])),
+        violation: { missingParent: `run not found (one of ${[...new Set(spans.map((span) => span.runId))].join(", ")})` },
       };
     },
   };

@@ -1,4 +1,13 @@
-import type { ApiKeyRecord, RunCheckpoint, RunPatch, RunRecord, SessionPatch, SessionRecord, WorkspaceRecord } from "../types.js";
+import type {
+  ApiKeyRecord,
+  RunCheckpoint,
+  RunPatch,
+  RunRecord,
+  SessionPatch,
+  SessionRecord,
+  SpanRecord,
+  WorkspaceRecord,
+} from "../types.js";
 import { freeText, json, plain, table } from "./columns.js";
 import { Patcher } from "./patcher.js";
 
@@ -105,3 +114,18 @@ export function apiKeyFromRow(row: ApiKeyRow): { key: ApiKeyRecord; workspace: W
   const { workspaceSlug, workspaceCreatedAt, ...key } = row;
   return { key, workspace: { id: key.workspaceId, slug: workspaceSlug, createdAt: workspaceCreatedAt } };
 }
+
+/** A run's trace spans (issue #11): written by each dialect's group commit, read whole by run. */
+export const RUN_SPANS = table<SpanRecord>("run_spans", {
+  runId: plain("run_id"),
+  spanId: plain("span_id"),
+  parentSpanId: plain("parent_span_id"),
+  name: plain("name"),
+  kind: plain("kind"),
+  attempt: plain("attempt"),
+  startedAt: plain("started_at"),
+  endedAt: plain("ended_at"),
+  status: plain("status"),
+  error: freeText("error"),
+  attributes: json("attributes"),
+});

@@ -4,6 +4,7 @@ import { listRuns, type RunPage } from "../operations/list-runs.js";
 import * as runs from "../operations/runs.js";
 import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
+import * as traces from "../operations/traces.js";
 import type {
   ActiveRunCounts,
   ApiKeyRecord,
@@ -14,6 +15,7 @@ import type {
   RunFilter,
   RunRecord,
   SessionRecord,
+  SpanRecord,
   Store,
   StoredEvent,
   WorkspaceRecord,
@@ -39,6 +41,9 @@ export type SharedMethods =
   | "cancelRequests"
   | "duePausedRuns"
   | "readEvents"
+  | "readSpans"
+  | "deleteSpans"
+  | "deleteEndedRun"
   | "insertSession"
   | "getSession"
   | "claimRun"
@@ -149,6 +154,18 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async readEvents(runId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.execute(events.readEvents(runId, afterSeq, limit));
+  }
+
+  async readSpans(runId: string): Promise<SpanRecord[]> {
+    return this.execute(traces.readSpans(runId));
+  }
+
+  async deleteSpans(runId: string): Promise<number> {
+    return this.execute(traces.deleteSpans(runId));
+  }
+
+  async deleteEndedRun(workspaceId: string, runId: string): Promise<boolean> {
+    return this.execute(traces.deleteEndedRun(workspaceId, runId));
   }
 
   async insertSession(session: SessionRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import { API_KEYS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
+import { API_KEYS, RUN_SPANS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
 import type { Dialect } from "./dialect.js";
 
 const marks = (count: number): string => Array.from({ length: count }, () => "?").join(", ");
@@ -15,6 +15,7 @@ export function statements(d: Dialect) {
   const runs = d.table("runs");
   const events = d.table("run_events");
   const sessions = d.table("sessions");
+  const spans = d.table("run_spans");
   const keysWithSlug = `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${apiKeys} k JOIN ${workspaces} w ON w.id = k.workspace_id`;
   return {
     // ON CONFLICT DO NOTHING + select: idempotent even when two processes race on one slug.
@@ -52,6 +53,12 @@ export function statements(d: Dialect) {
        WHERE status = 'paused' AND wake_at <= ? ORDER BY wake_at, ${d.insertionOrder} LIMIT ?`,
 
     readEvents: `SELECT run_id AS "runId", seq, type, data FROM ${events} WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+
+    // A run's spans are a few dozen rows under its primary key prefix: read whole, sorted after.
+    readSpans: `SELECT ${RUN_SPANS.select} FROM ${spans} WHERE run_id = ? ORDER BY started_at ${d.bytewise}, span_id ${d.bytewise}`,
+    deleteSpans: `DELETE FROM ${spans} WHERE run_id = ?`,
+    // Only an ended run: the status check is in the DELETE, so a run that starts again meanwhile stays. Events and spans cascade.
+    deleteEndedRun: `DELETE FROM ${runs} WHERE workspace_id = ? AND id = ? AND status IN ('completed', 'failed', 'cancelled')`,
 
     insertSession: `INSERT INTO ${sessions} (${SESSIONS.insertColumns}) VALUES (${marks(SESSIONS.insertCount)})`,
     sessionById: `SELECT ${SESSIONS.select} FROM ${sessions} WHERE workspace_id = ? AND id = ?`,

@@ -160,6 +160,27 @@ const MIGRATIONS: readonly string[] = [
       AND d.scope = idempotency_keys.scope AND d.key = agentd_sha256(idempotency_keys.key));
   UPDATE idempotency_keys SET key = agentd_sha256(key);
   `,
+
+  // 8 (issue #11; to be 9 after the agents registry's migration): a run's
+  // trace spans (schema/tables.ts RUN_SPANS), written by the group commit
+  // with the run's checkpoints. Read whole by run, so the primary key is the
+  // only index; they go with their run (DELETE /agent-runs).
+  `
+  CREATE TABLE IF NOT EXISTS run_spans (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    span_id TEXT NOT NULL,
+    parent_span_id TEXT,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    error TEXT,
+    attributes TEXT NOT NULL,
+    PRIMARY KEY (run_id, span_id)
+  ) WITHOUT ROWID, STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { AgentdError } from "../../errors.js";
 import { insertRunQuery } from "../operations/runs.js";
+import { RUN_SPANS } from "../schema/tables.js";
 import type { CommitBatch, CommitResult, SessionPatch, StoredEvent } from "../types.js";
 import { writeError } from "./constraints.js";
 import type { SqliteDriver } from "./driver.js";
@@ -16,6 +17,7 @@ export class SqliteWrites {
   readonly #runPatches;
   readonly #sessionPatches;
   readonly #insertEvent;
+  readonly #upsertSpan;
 
   constructor(
     db: Database.Database,
@@ -27,6 +29,13 @@ export class SqliteWrites {
     // One row per statement run: SQLite has no round trips to save, and a cached single-row INSERT is its fastest write.
     this.#insertEvent = db.prepare<[runId: string, seq: number, type: string, data: string]>(
       "INSERT INTO run_events (run_id, seq, type, data) VALUES (?, ?, ?, ?)",
+    );
+    // A span is written when it opens and again when it closes: the second write replaces the first.
+    this.#upsertSpan = db.prepare<unknown[]>(
+      `INSERT INTO run_spans (${RUN_SPANS.insertColumns}) VALUES (${Array.from({ length: RUN_SPANS.insertCount }, () => "?").join(", ")})
+       ON CONFLICT (run_id, span_id) DO UPDATE SET parent_span_id = excluded.parent_span_id, name = excluded.name,
+       kind = excluded.kind, attempt = excluded.attempt, started_at = excluded.started_at, ended_at = excluded.ended_at,
+       status = excluded.status, error = excluded.error, attributes = excluded.attributes`,
     );
   }
 
@@ -47,6 +56,9 @@ export class SqliteWrites {
         duplicate: `event ${event?.seq} of run ${event?.runId} is already stored`,
         missingParent: `run ${event?.runId} not found`,
       });
+    }
+    for (const span of batch.spans ?? []) {
+      if (!skip.has(span.runId)) this.#upsertSpan.run(RUN_SPANS.values(span));
     }
     for (const { runId, patch } of batch.runs) {
       if (!skip.has(runId) && this.#runPatches.apply(runId, patch) === 0) throw new AgentdError("not_found", `run ${runId} not found`);

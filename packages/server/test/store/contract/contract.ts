@@ -11,6 +11,7 @@ import { keyCases } from "./contract-keys.js";
 import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
+import { traceCases } from "./contract-traces.js";
 import { wakeCases } from "./contract-wake.js";
 import type { Store, WorkspaceRecord } from "../../../src/store/types.js";
 
@@ -103,6 +104,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     cancelCases(ctx);
     cancelRequestCases(ctx);
     wakeCases(ctx);
+    traceCases(ctx);
     idempotencyCases(ctx, options);
   });
 }
