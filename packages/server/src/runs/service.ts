@@ -202,6 +202,8 @@ function newRunRecord(
     workspaceId: workspace.id,
     sessionId,
     agentId: spec.agentId ?? null,
+    agentRevision: null,
+    agentTag: null,
     modelId: spec.modelId!,
     status: "queued",
     agentSpec: spec,

@@ -20,6 +20,8 @@ export function makeRun(workspaceId: string, overrides: Partial<RunRecord> = {})
     workspaceId,
     sessionId: null,
     agentId: null,
+    agentRevision: null,
+    agentTag: null,
     modelId: "mock:echo",
     status: "queued",
     agentSpec: {
