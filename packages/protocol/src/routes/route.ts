@@ -7,6 +7,7 @@ export const TAGS = {
   models: "What the workspace can run",
   runs: "Agent runs: start, follow, answer, decide, cancel",
   sessions: "Conversations whose messages are runs on a shared history",
+  agents: "The agents registry: agents, their revisions and tags",
 } as const;
 
 /*
@@ -16,7 +17,7 @@ export const TAGS = {
  * hono's zod-openapi `createRoute` objects, flattened to what agentd uses.
  */
 
-export type Method = "GET" | "POST" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
  * `key`: an API key of the path's workspace (`Authorization: Bearer` or

@@ -1,3 +1,4 @@
+import { agentRoutes } from "./agents.js";
 import { runRoutes } from "./runs.js";
 import { sessionRoutes } from "./sessions.js";
 import { systemRoutes } from "./system.js";
@@ -8,7 +9,7 @@ import { systemRoutes } from "./system.js";
  * handler under the same key in the server's routes/ (it answers 501 until
  * then); the document, the router and the SDK's paths follow from here.
  */
-export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes } as const;
+export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes, ...agentRoutes } as const;
 
 export type OperationId = keyof typeof routes;
 export type AnyRoute = (typeof routes)[OperationId];
