@@ -115,3 +115,36 @@ export type ListAgentsResponse = z.infer<typeof ListAgentsResponse>;
 
 export const ListAgentRevisionsResponse = z.object({ revisions: z.array(AgentRevisionInfo), nextCursor: z.string().nullable() });
 export type ListAgentRevisionsResponse = z.infer<typeof ListAgentRevisionsResponse>;
+
+/** How a run or session request may name a registry agent, beside `agentId` (AgentSpecFields). */
+export const AgentNamingFields = {
+  /** A tag of the workspace (`production`): the revision it names when the run is created. */
+  tag: AgentTagName.optional(),
+  /** With `agentId`: this revision instead of the latest. */
+  revision: AgentRevisionNumber.optional(),
+};
+
+/**
+ * A run names its agent exactly one way (issue #11): `tag`, `agentId`
+ * (latest revision, or `revision`), or an inline `systemPrompt`. Two ways,
+ * or none, is an issue on each field involved, the message naming them all.
+ */
+export function checkAgentNaming(
+  body: { tag?: string | undefined; agentId?: string | undefined; revision?: number | undefined; systemPrompt?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const ways = [
+    ...(body.tag !== undefined ? ["tag"] : []),
+    ...(body.agentId !== undefined ? ["agentId"] : []),
+    ...(body.systemPrompt !== undefined && body.systemPrompt.length > 0 ? ["systemPrompt"] : []),
+  ];
+  if (ways.length === 0) {
+    ctx.addIssue({ code: "custom", path: ["systemPrompt"], message: "systemPrompt is required unless tag or agentId is set" });
+  } else if (ways.length > 1) {
+    const message = `name the agent one way: ${ways.join(" and ")} were both given (send tag, agentId with an optional revision, or systemPrompt)`;
+    for (const field of ways) ctx.addIssue({ code: "custom", path: [field], message });
+  }
+  if (body.revision !== undefined && body.agentId === undefined) {
+    ctx.addIssue({ code: "custom", path: ["revision"], message: "revision needs agentId (a tag already names its revision)" });
+  }
+}

@@ -65,6 +65,16 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
   if (run.cancelReason !== undefined) return finishCancelled(ctx, run);
   run.model ??= models.resolve(record.modelId);
   if (record.lastSeq === 0) {
+    // A run named through the registry says first which revision it executes (issue #11).
+    if (record.agentId !== null && record.agentRevision !== null) {
+      ctx.emit(run, {
+        type: "agent_resolved",
+        agentId: record.agentId,
+        agentRevision: record.agentRevision,
+        agentTag: record.agentTag,
+        ...(record.sessionId ? { sessionId: record.sessionId } : {}),
+      });
+    }
     ctx.emit(run, {
       type: "started",
       runId: record.id,

@@ -162,6 +162,10 @@ export interface SessionRecord {
   name: string;
   status: SessionStatus;
   agentSpec: AgentSpec;
+  /** The registry revision the session's runs execute, resolved once when it was created (issue #11); null otherwise. */
+  agentRevision: number | null;
+  /** The tag the session was created from; null when named otherwise. */
+  agentTag: string | null;
   metadata: Metadata;
   messages: ChatMessage[];
   activeRunId: string | null;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, openStore, type Store } from "@agentd/server";
 import { postgresEnv } from "../pg-env.js";
-import { startTestServer, type TestServer } from "../helpers.js";
+import { readStream, startTestServer, type TestServer } from "../helpers.js";
 
 /** The agents registry over HTTP (issue #11), on SQLite and on PostgreSQL. */
 const pg = await postgresEnv("agents registry on PostgreSQL");
@@ -98,7 +98,12 @@ describe.each(stores)("agents registry (%s)", (_name, skip, makeStore) => {
     await t.request("POST", "/agents", { id: "list-b", systemPrompt: "b" });
     const first = await t.request("GET", "/agents?limit=1");
     expect(first.status).toBe(200);
-    expect(first.body.agents[0]).toMatchObject({ id: "config-agent", source: "config", latestRevision: null, definition: { systemPrompt: "From the file." } });
+    expect(first.body.agents[0]).toMatchObject({
+      id: "config-agent",
+      source: "config",
+      latestRevision: null,
+      definition: { systemPrompt: "From the file." },
+    });
     expect(first.body.agents[1]).toMatchObject({ id: "list-b", source: "registry" });
     const second = await t.request("GET", `/agents?limit=1&cursor=${first.body.nextCursor}`);
     expect(second.body.agents.map((agent: any) => agent.id)).toEqual(["list-a"]);
@@ -135,7 +140,10 @@ describe.each(stores)("agents registry (%s)", (_name, skip, makeStore) => {
     ];
     for (const [method, path, body, field] of cases) {
       const answer = await t.request(method, path, body);
-      expect([answer.status, answer.body.code], `${method} ${path}`).toEqual([400, field === "no-such-model" ? "invalid_model" : "invalid_request"]);
+      expect([answer.status, answer.body.code], `${method} ${path}`).toEqual([
+        400,
+        field === "no-such-model" ? "invalid_model" : "invalid_request",
+      ]);
       const named = [answer.body.error, ...(answer.body.issues ?? []).map((issue: any) => issue.path)].join(" ");
       expect(named, `${method} ${path}`).toContain(field);
     }
@@ -162,5 +170,106 @@ describe.each(stores)("agents registry (%s)", (_name, skip, makeStore) => {
     expect((await t.request("DELETE", "/agents/gone")).status).toBe(404);
     expect((await t.request("GET", "/agent-tags")).body.tags.map((tag: any) => tag.tag)).not.toContain("gone-prod");
     expect((await t.request("POST", "/agents", { id: "gone", systemPrompt: "again" })).status).toBe(409);
+  });
+
+  /** Starts a run, reads its stream to the end, and returns its snapshot and its events' types. */
+  const runToEnd = async (body: Record<string, unknown>) => {
+    const created = await t.request("POST", "/agent-runs", { prompt: "hello", ...body });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const { frames } = await readStream(t.url + created.body.streamUrl, t.key);
+    const snapshot = await t.request("GET", `/agent-runs/${created.body.runId}`);
+    return { snapshot: snapshot.body, frames };
+  };
+
+  it.skipIf(skip)("runs what a tag names now, while a run pinned to revision 1 keeps revision 1", async () => {
+    await t.request("POST", "/agents", { id: "prod-agent", systemPrompt: "You are revision one.", modelId: "mock" });
+    await t.request("POST", "/agents/prod-agent/revisions", { systemPrompt: "You are revision two.", modelId: "mock" });
+    await t.request("PUT", "/agent-tags/production", { agentId: "prod-agent", revision: 1 });
+
+    const before = await runToEnd({ tag: "production" });
+    expect(before.snapshot).toMatchObject({ agentId: "prod-agent", agentRevision: 1, agentTag: "production", status: "completed" });
+    expect(before.snapshot.agentSpec.systemPrompt).toBe("You are revision one.");
+    expect(before.frames[0]).toMatchObject({
+      event: "agent_resolved",
+      data: { agentId: "prod-agent", agentRevision: 1, agentTag: "production" },
+    });
+    expect(before.frames[1]!.event).toBe("started");
+
+    await t.request("PUT", "/agent-tags/production", { agentId: "prod-agent", revision: 2 });
+    const after = await runToEnd({ tag: "production" });
+    expect(after.snapshot).toMatchObject({ agentRevision: 2, agentTag: "production" });
+    expect(after.snapshot.agentSpec.systemPrompt).toBe("You are revision two.");
+
+    const pinned = await runToEnd({ agentId: "prod-agent", revision: 1 });
+    expect(pinned.snapshot).toMatchObject({ agentRevision: 1, agentTag: null });
+    expect(pinned.snapshot.agentSpec.systemPrompt).toBe("You are revision one.");
+    const latest = await runToEnd({ agentId: "prod-agent" });
+    expect(latest.snapshot).toMatchObject({ agentRevision: 2, agentTag: null });
+
+    // Inline runs are as they were: no registry fields, no agent_resolved event.
+    const inline = await runToEnd({ systemPrompt: "inline", modelId: "mock" });
+    expect(inline.snapshot).toMatchObject({ agentId: null, agentRevision: null, agentTag: null });
+    expect(inline.frames[0]!.event).toBe("started");
+  });
+
+  it.skipIf(skip)("keeps a session created from a tag on the revision it resolved", async () => {
+    await t.request("POST", "/agents", { id: "chat-agent", systemPrompt: "Session one.", modelId: "mock" });
+    await t.request("PUT", "/agent-tags/chat", { agentId: "chat-agent", revision: 1 });
+    const session = await t.request("POST", "/agent-sessions", { tag: "chat" });
+    expect(session.status).toBe(201);
+    await t.request("POST", "/agents/chat-agent/revisions", { systemPrompt: "Session two.", modelId: "mock" });
+    await t.request("PUT", "/agent-tags/chat", { agentId: "chat-agent", revision: 2 });
+    const message = await t.request("POST", `/agent-sessions/${session.body.sessionId}/messages`, { prompt: "hi" });
+    expect(message.status).toBe(202);
+    const { frames } = await readStream(t.url + message.body.streamUrl, t.key);
+    expect(frames[0]).toMatchObject({
+      event: "agent_resolved",
+      data: { agentId: "chat-agent", agentRevision: 1, agentTag: "chat", sessionId: session.body.sessionId },
+    });
+    const run = await t.request("GET", `/agent-runs/${message.body.runId}`);
+    expect(run.body).toMatchObject({ agentRevision: 1, agentTag: "chat", sessionId: session.body.sessionId });
+    expect(run.body.agentSpec.systemPrompt).toBe("Session one.");
+  });
+
+  it.skipIf(skip)("refuses a run naming its agent two ways or none, naming the fields", async () => {
+    const cases: Array<[Record<string, unknown>, string[]]> = [
+      [{ tag: "production", agentId: "prod-agent" }, ["tag", "agentId"]],
+      [{ tag: "production", systemPrompt: "x" }, ["tag", "systemPrompt"]],
+      [{ agentId: "prod-agent", systemPrompt: "x" }, ["agentId", "systemPrompt"]],
+      [{ modelId: "mock" }, ["systemPrompt"]],
+      [{ tag: "production", revision: 1 }, ["revision"]],
+      [{ systemPrompt: "x", revision: 1 }, ["revision"]],
+      [{ tag: "Bad Tag" }, ["tag"]],
+      [{ agentId: "prod-agent", revision: 0 }, ["revision"]],
+      [{ agentId: "config-agent", revision: 1 }, ["revision"]],
+    ];
+    for (const [body, fields] of cases) {
+      const answer = await t.request("POST", "/agent-runs", { prompt: "x", ...body });
+      expect([answer.status, answer.body.code], JSON.stringify(body)).toEqual([400, "invalid_request"]);
+      for (const field of fields) expect(answer.body.error, JSON.stringify(body)).toContain(field);
+    }
+    const missing = await t.request("POST", "/agent-runs", { prompt: "x", tag: "no-such-tag" });
+    expect([missing.status, missing.body.code]).toEqual([404, "not_found"]);
+    expect(missing.body.error).toContain("no-such-tag");
+    expect((await t.request("POST", "/agent-runs", { prompt: "x", agentId: "prod-agent", revision: 99 })).status).toBe(404);
+  });
+
+  it.skipIf(skip)("lets workspace B run none of A's agents or tags", async () => {
+    await t.request("POST", "/agents", { id: "acme-only", systemPrompt: "acme", modelId: "mock" });
+    await t.request("PUT", "/agent-tags/acme-tag", { agentId: "acme-only", revision: 1 });
+    expect((await asOther("POST", "/agent-runs", { prompt: "x", tag: "acme-tag" })).status).toBe(404);
+    expect((await asOther("POST", "/agent-runs", { prompt: "x", agentId: "acme-only" })).status).toBe(404);
+    expect((await asOther("POST", "/agent-sessions", { tag: "acme-tag" })).status).toBe(404);
+  });
+
+  it.skipIf(skip)("refuses later runs of a deleted agent; its finished runs stay readable", async () => {
+    await t.request("POST", "/agents", { id: "retired", systemPrompt: "old", modelId: "mock" });
+    await t.request("PUT", "/agent-tags/retired-tag", { agentId: "retired", revision: 1 });
+    const finished = await runToEnd({ tag: "retired-tag" });
+    await t.request("DELETE", "/agents/retired");
+    expect((await t.request("POST", "/agent-runs", { prompt: "x", agentId: "retired" })).status).toBe(404);
+    expect((await t.request("POST", "/agent-runs", { prompt: "x", tag: "retired-tag" })).status).toBe(404);
+    const read = await t.request("GET", `/agent-runs/${finished.snapshot.runId}`);
+    expect(read.body).toMatchObject({ status: "completed", agentId: "retired", agentRevision: 1, agentSpec: { systemPrompt: "old" } });
   });
 });

@@ -212,6 +212,7 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   CREATE INDEX agent_tags_agent ON ${s}.agent_tags (workspace_id, agent_id);
 
   ALTER TABLE ${s}.runs ADD COLUMN agent_revision integer, ADD COLUMN agent_tag text;
+  ALTER TABLE ${s}.sessions ADD COLUMN agent_revision integer, ADD COLUMN agent_tag text;
   `,
 ];
 

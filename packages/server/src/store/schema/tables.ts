@@ -76,6 +76,8 @@ export const SESSIONS = table<SessionRecord>("sessions", {
   name: plain("name"),
   status: plain("status"),
   agentSpec: json("agent_spec"),
+  agentRevision: plain("agent_revision"),
+  agentTag: plain("agent_tag"),
   metadata: json("metadata"),
   messages: json("messages"),
   activeRunId: plain("active_run_id"),

@@ -204,6 +204,8 @@ const MIGRATIONS: readonly string[] = [
 
   ALTER TABLE runs ADD COLUMN agent_revision INTEGER;
   ALTER TABLE runs ADD COLUMN agent_tag TEXT;
+  ALTER TABLE sessions ADD COLUMN agent_revision INTEGER;
+  ALTER TABLE sessions ADD COLUMN agent_tag TEXT;
   `,
 ];
 

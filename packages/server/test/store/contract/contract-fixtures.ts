@@ -52,6 +52,8 @@ export function makeSession(workspaceId: string, overrides: Partial<SessionRecor
     name: "support chat",
     status: "active",
     agentSpec: { systemPrompt: "You help." },
+    agentRevision: null,
+    agentTag: null,
     metadata: { team: "blue" },
     messages: [],
     activeRunId: null,
