@@ -15,6 +15,7 @@ import {
 } from "../agents.js";
 import { OkResponse } from "../runs.js";
 import { API_PREFIX } from "../wire.js";
+import { IDEMPOTENCY_KEY } from "./headers.js";
 import { defineRoute, type QueryParameter } from "./route.js";
 
 /* The agents registry (issue #11): docs/agents.md. */
@@ -42,6 +43,7 @@ export const agentRoutes = {
     summary: "Create an agent with its revision 1",
     tag: "agents",
     auth: "key",
+    headers: [IDEMPOTENCY_KEY],
     body: { schema: CreateAgentRequest, required: true },
     responses: { 201: { description: "Created", schema: CreateAgentResponse } },
     // 409: the id is taken (a registry agent, deleted or not, or a config agent).
@@ -84,6 +86,8 @@ export const agentRoutes = {
     summary: "Add the next immutable revision",
     tag: "agents",
     auth: "key",
+    // A retry of a lost reply must not add a second revision (the SDK sends a key with every POST).
+    headers: [IDEMPOTENCY_KEY],
     body: { schema: CreateAgentRevisionRequest, required: true },
     responses: { 201: { description: "Created", schema: CreateAgentRevisionResponse } },
     errors: [404, 409],
