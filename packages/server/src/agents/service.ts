@@ -69,14 +69,11 @@ export class AgentService {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const rows = await this.deps.store.listAgents(workspace.id, { limit: query.limit + 1, ...(after ? { after } : {}) });
     const page = rows.slice(0, query.limit);
-    const [definitions, tags] = await Promise.all([
-      Promise.all(page.map((agent) => this.deps.store.getAgentRevision(workspace.id, agent.id, agent.latestRevision))),
-      page.length === 0 ? Promise.resolve([]) : this.deps.store.listAgentTags(workspace.id),
-    ]);
-    const registry = page.map((agent, index) =>
+    const tags = page.length === 0 ? [] : await this.deps.store.listAgentTags(workspace.id);
+    const registry = page.map(({ definition, ...agent }) =>
       registryInfo(
         agent,
-        definitions[index]?.definition ?? {},
+        definition,
         tags.filter((tag) => tag.agentId === agent.id),
       ),
     );

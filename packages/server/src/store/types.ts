@@ -122,6 +122,9 @@ export interface AgentRecord {
   deletedAt: string | null;
 }
 
+/** An agent as listed: with its latest revision's definition, read in the same statement. */
+export type AgentListing = AgentRecord & { definition: Record<string, unknown> };
+
 /** One immutable definition of an agent (`definition`: the protocol's AgentDefinitionBody). */
 export interface AgentRevisionRecord {
   workspaceId: string;
@@ -418,7 +421,7 @@ export interface Store {
   /** A live (not deleted) agent. */
   getAgent(workspaceId: string, agentId: string): Promise<AgentRecord | undefined>;
   /** Live agents, newest first (`createdAt` desc, then `id` desc), at most `limit`, strictly after `after`. */
-  listAgents(workspaceId: string, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<AgentRecord[]>;
+  listAgents(workspaceId: string, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<AgentListing[]>;
   /**
    * Adds the next revision: bumps `latestRevision` and inserts the
    * revision in one transaction (the UPDATE serialises racing writers, so

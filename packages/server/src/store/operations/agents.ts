@@ -1,7 +1,7 @@
 import { AgentdError } from "../../errors.js";
 import { AGENT_REVISIONS, AGENT_TAGS, AGENTS } from "../schema/tables.js";
 import { first, one, query, type Operation } from "../sql/operation.js";
-import type { AgentRecord, AgentReference, AgentRevisionRecord, AgentTagRecord, ResolvedAgent } from "../types.js";
+import type { AgentListing, AgentRecord, AgentReference, AgentRevisionRecord, AgentTagRecord, ResolvedAgent } from "../types.js";
 
 /* The agents registry (issue #11), once for both stores. */
 
@@ -34,14 +34,17 @@ export function* getAgent(workspaceId: string, agentId: string): Operation<Agent
 export function* listAgents(
   workspaceId: string,
   page: { limit: number; after?: { createdAt: string; id: string } },
-): Operation<AgentRecord[]> {
+): Operation<AgentListing[]> {
   if (!(page.limit >= 1)) return [];
   const limit = Math.floor(page.limit);
   const batch =
     page.after === undefined
       ? one("listAgents", [workspaceId, limit])
       : one("listAgentsAfter", [workspaceId, page.after.createdAt, page.after.id, limit]);
-  return (yield batch)[0]!.rows.map(AGENTS.fromRow);
+  return (yield batch)[0]!.rows.map((row) => {
+    const { definition, ...agent } = row;
+    return { ...AGENTS.fromRow(agent), definition: JSON.parse(definition as string) as Record<string, unknown> };
+  });
 }
 
 /** Run in a transaction: the bump and the insert commit together, so a failed insert leaves no gap. */

@@ -7,6 +7,7 @@ import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
 import type {
   ActiveRunCounts,
+  AgentListing,
   AgentRecord,
   AgentReference,
   AgentRevisionRecord,
@@ -222,7 +223,7 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
     return this.execute(agents.getAgent(workspaceId, agentId));
   }
 
-  async listAgents(workspaceId: string, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<AgentRecord[]> {
+  async listAgents(workspaceId: string, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<AgentListing[]> {
     return this.execute(agents.listAgents(workspaceId, page));
   }
 

@@ -18,6 +18,8 @@ export function statements(d: Dialect) {
   const agents = d.table("agents");
   const revisions = d.table("agent_revisions");
   const tags = d.table("agent_tags");
+  const agentsWithDefinition = `SELECT ${AGENTS.selectFrom("a")}, r.definition FROM ${agents} a
+       JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = a.latest_revision`;
   const keysWithSlug = `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${apiKeys} k JOIN ${workspaces} w ON w.id = k.workspace_id`;
   return {
     // ON CONFLICT DO NOTHING + select: idempotent even when two processes race on one slug.
@@ -68,10 +70,11 @@ export function statements(d: Dialect) {
     agentById: `SELECT ${AGENTS.select} FROM ${agents} WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL`,
     // Locks the agent row (PostgreSQL) so a tag cannot be pointed at an agent being deleted.
     liveAgentForUpdate: `SELECT id FROM ${agents} WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL ${d.forUpdate}`,
-    listAgents: `SELECT ${AGENTS.select} FROM ${agents} WHERE workspace_id = ? AND deleted_at IS NULL
-       ORDER BY created_at ${d.bytewise} DESC, id ${d.bytewise} DESC LIMIT ?`,
-    listAgentsAfter: `SELECT ${AGENTS.select} FROM ${agents} WHERE workspace_id = ? AND deleted_at IS NULL AND (created_at, id) < (?, ?)
-       ORDER BY created_at ${d.bytewise} DESC, id ${d.bytewise} DESC LIMIT ?`,
+    // Each agent with its latest revision's definition (a primary-key lookup per row): one statement per page.
+    listAgents: `${agentsWithDefinition} WHERE a.workspace_id = ? AND a.deleted_at IS NULL
+       ORDER BY a.created_at ${d.bytewise} DESC, a.id ${d.bytewise} DESC LIMIT ?`,
+    listAgentsAfter: `${agentsWithDefinition} WHERE a.workspace_id = ? AND a.deleted_at IS NULL AND (a.created_at, a.id) < (?, ?)
+       ORDER BY a.created_at ${d.bytewise} DESC, a.id ${d.bytewise} DESC LIMIT ?`,
     // The row lock this UPDATE takes queues racing writers; each then reads the
     // number the one before it wrote (PostgreSQL re-evaluates the row), so
     // revision numbers come out 1, 2, 3... with no gap and no duplicate.

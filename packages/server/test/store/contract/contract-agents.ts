@@ -51,6 +51,13 @@ export function agentCases(ctx: ContractContext): void {
     await store.createAgent(agent(ws.id, "c", "2026-01-01T00:00:02.000Z"), prompt("c"));
     const all = await store.listAgents(ws.id, { limit: 10 });
     expect(all.map((row) => row.id)).toEqual(["c", "b", "a"]);
+    await store.addAgentRevision(ws.id, "a", prompt("a2"), T0);
+    const withLatest = await store.listAgents(ws.id, { limit: 10 });
+    expect(withLatest.map((row) => [row.id, row.latestRevision, row.definition])).toEqual([
+      ["c", 1, prompt("c")],
+      ["b", 1, prompt("b")],
+      ["a", 2, prompt("a2")],
+    ]);
     const second = await store.listAgents(ws.id, { limit: 10, after: { createdAt: all[0]!.createdAt, id: "c" } });
     expect(second.map((row) => row.id)).toEqual(["b", "a"]);
     expect(await store.listAgents(ws.id, { limit: 0 })).toEqual([]);
