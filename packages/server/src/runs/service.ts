@@ -48,7 +48,10 @@ export class RunService {
 
   async create(workspace: WorkspaceRecord, body: CreateRunRequest): Promise<CreateRunResponse> {
     const { prompt, messages, dependencies, ...specInput } = body;
-    const { spec, agent } = await this.resolveNamed(workspace, specInput);
+    // Inline and config agents stay synchronous (the hot path: no await, no store read).
+    const { spec, agent } = this.namesRegistryAgent(specInput)
+      ? await this.resolveNamed(workspace, specInput)
+      : { spec: this.resolveSpec(specInput), agent: undefined };
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
     const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent);
     const admitted = await this.deps.admission.admit(workspace.id);
@@ -104,12 +107,10 @@ export class RunService {
   async resolveNamed(
     workspace: WorkspaceRecord,
     input: AgentSpec & { tag?: string | undefined; revision?: number | undefined },
-  ): Promise<{ spec: AgentSpec; agent?: NamedAgent }> {
+  ): Promise<{ spec: AgentSpec; agent?: NamedAgent | undefined }> {
     const { tag, revision, ...specInput } = input;
     const configAgents = this.deps.config.agents ?? {};
-    if (tag === undefined && (specInput.agentId === undefined || (Object.hasOwn(configAgents, specInput.agentId) && revision === undefined))) {
-      return { spec: this.resolveSpec(specInput) };
-    }
+    if (!this.namesRegistryAgent(input)) return { spec: this.resolveSpec(specInput) };
     if (specInput.agentId !== undefined && Object.hasOwn(configAgents, specInput.agentId)) {
       throw invalidRequest("revision", `agent '${specInput.agentId}' is defined in the server config and has no revisions`);
     }
@@ -120,11 +121,19 @@ export class RunService {
       throw new AgentdError("not_found", `${what} not found`, {
         hint: "Agents come from the registry (POST /agents, PUT /agent-tags/{tag}) or the server's config file.",
         issues: [{ path: tag !== undefined ? "tag" : revision !== undefined ? "revision" : "agentId", message: `${what} not found` }],
+        // As before the registry: an unknown agentId lists the config's agents.
+        ...(tag === undefined ? { candidates: Object.keys(configAgents) } : {}),
       });
     }
     const definition = found.definition as AgentDefinition;
     const spec = this.resolveSpec({ ...specInput, agentId: found.agentId }, { [found.agentId]: definition });
     return { spec, agent: { revision: found.revision, tag: found.tag } };
+  }
+
+  /** Whether a request names a registry agent (a tag, or an agentId the config does not have, or a revision): what needs a store read. */
+  namesRegistryAgent(input: { tag?: string | undefined; agentId?: string | undefined; revision?: number | undefined }): boolean {
+    if (input.tag !== undefined || input.revision !== undefined) return true;
+    return input.agentId !== undefined && !Object.hasOwn(this.deps.config.agents ?? {}, input.agentId);
   }
 
   /** Resolves agent and model now, so a bad spec is a 400 before anything runs. `agents`: the named agents to merge from. */

@@ -77,6 +77,16 @@ describe.each(stores)("agents registry (%s)", (_name, skip, makeStore) => {
     );
   });
 
+  it.skipIf(skip)("answers a retried POST /revisions with its first reply, adding no second revision", async () => {
+    await t.request("POST", "/agents", { id: "retried", systemPrompt: "v1" });
+    const headers = { "idempotency-key": "revision-once" };
+    const first = await t.request("POST", "/agents/retried/revisions", { systemPrompt: "v2" }, headers);
+    const again = await t.request("POST", "/agents/retried/revisions", { systemPrompt: "v2" }, headers);
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(again.body).toEqual(first.body);
+    expect((await t.request("GET", "/agents/retried")).body.latestRevision).toBe(2);
+  });
+
   it.skipIf(skip)("points, moves, lists and deletes tags; the agent shows the tags naming it", async () => {
     await t.request("POST", "/agents", { id: "tagged", systemPrompt: "v1" });
     await t.request("POST", "/agents/tagged/revisions", { systemPrompt: "v2" });
