@@ -2,6 +2,7 @@ import { AgentdError } from "./errors.js";
 import { readEnv } from "./internal/env.js";
 import { Transport } from "./internal/request.js";
 import { Agents } from "./resources/agents.js";
+import { AgentRegistry } from "./resources/registry.js";
 import { Models } from "./resources/models.js";
 import { Runs } from "./resources/runs.js";
 import { Sessions } from "./resources/sessions.js";
@@ -37,6 +38,8 @@ export class Agentd {
   readonly models: Models;
   readonly runs: Runs;
   readonly agents: Agents;
+  /** Agents, revisions and tags stored in the workspace (docs/agents.md). */
+  readonly registry: AgentRegistry;
   readonly sessions: Sessions;
   readonly traces: Traces;
 
@@ -59,6 +62,7 @@ export class Agentd {
     this.models = new Models(transport);
     this.runs = new Runs(transport);
     this.agents = new Agents(transport);
+    this.registry = new AgentRegistry(transport);
     this.sessions = new Sessions(transport);
     this.traces = new Traces(transport);
   }

@@ -22,6 +22,7 @@ export type { Models } from "./resources/models.js";
 export type { Runs, RunList } from "./resources/runs.js";
 export type { PageList, CursorPage } from "./pagination.js";
 export type { Agents } from "./resources/agents.js";
+export type { AgentRegistry } from "./resources/registry.js";
 export type { Sessions, Session } from "./resources/sessions.js";
 export type { Traces, TraceList } from "./resources/traces.js";
 export type { ApprovalAnswer, ApprovalRequest, DriveOptions, ListRunsParams, ListTracesParams, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody } from "./types.js";

@@ -29,6 +29,20 @@ export const StartedEvent = z.object({
   sessionId: z.string().optional(),
 });
 
+/**
+ * A run's first event when it names a registry agent (issue #11): which
+ * revision it executes, and the tag it came through. Clients that do not
+ * know it skip it, as any unknown event type.
+ */
+export const AgentResolvedEvent = z.object({
+  ...base,
+  type: z.literal("agent_resolved"),
+  agentId: z.string(),
+  agentRevision: z.number().int(),
+  agentTag: z.string().nullable(),
+  sessionId: z.string().optional(),
+});
+
 export const AssistantDeltaEvent = z.object({ ...base, type: z.literal("assistant_delta"), text: z.string() });
 export const ThinkingDeltaEvent = z.object({ ...base, type: z.literal("thinking_delta"), text: z.string() });
 
@@ -197,6 +211,7 @@ export const CancelledEvent = z.object({
 });
 
 export const RunEvent = z.discriminatedUnion("type", [
+  AgentResolvedEvent,
   StartedEvent,
   AssistantDeltaEvent,
   ThinkingDeltaEvent,

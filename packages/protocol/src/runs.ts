@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentSpec, AgentSpecFields, Dependencies } from "./agent.js";
+import { AgentNamingFields, checkAgentNaming } from "./agents.js";
 import { ChatMessage } from "./messages.js";
 import { Metadata } from "./metadata.js";
 import { ResultSubtype } from "./events.js";
@@ -15,6 +16,7 @@ export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(["completed
 export const CreateRunRequest = z
   .strictObject({
     ...AgentSpecFields,
+    ...AgentNamingFields,
     prompt: z.string().max(1_000_000).optional(),
     messages: z.array(ChatMessage).min(1).max(10_000).optional(),
     dependencies: Dependencies.optional(),
@@ -26,9 +28,7 @@ export const CreateRunRequest = z
     if (body.prompt === undefined && body.messages === undefined) {
       ctx.addIssue({ code: "custom", path: ["prompt"], message: "prompt or messages is required" });
     }
-    if (body.agentId === undefined && (body.systemPrompt === undefined || body.systemPrompt.length === 0)) {
-      ctx.addIssue({ code: "custom", path: ["systemPrompt"], message: "systemPrompt is required unless agentId is set" });
-    }
+    checkAgentNaming(body, ctx);
   });
 export type CreateRunRequest = z.infer<typeof CreateRunRequest>;
 
@@ -45,6 +45,10 @@ export const RunSnapshot = z.object({
   runId: z.string(),
   status: RunStatus,
   agentId: z.string().nullable(),
+  /** The registry revision the run executes (issue #11); null for an inline or config agent. */
+  agentRevision: z.number().int().nullable(),
+  /** The tag the run was named by; null when named otherwise. */
+  agentTag: z.string().nullable(),
   sessionId: z.string().nullable(),
   modelId: z.string(),
   agentSpec: AgentSpec,

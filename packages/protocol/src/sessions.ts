@@ -1,15 +1,12 @@
 import { z } from "zod";
 import { AgentSpec, AgentSpecFields, Dependencies, ModelParams } from "./agent.js";
+import { AgentNamingFields, checkAgentNaming } from "./agents.js";
 import { ChatMessage } from "./messages.js";
 import { Metadata } from "./metadata.js";
 import { ToolRef } from "./tools.js";
 
 /** `POST /agent-sessions`: the agent spec, no prompt (seed 004 §6). */
-export const CreateSessionRequest = z.strictObject(AgentSpecFields).superRefine((body, ctx) => {
-  if (body.agentId === undefined && (body.systemPrompt === undefined || body.systemPrompt.length === 0)) {
-    ctx.addIssue({ code: "custom", path: ["systemPrompt"], message: "systemPrompt is required unless agentId is set" });
-  }
-});
+export const CreateSessionRequest = z.strictObject({ ...AgentSpecFields, ...AgentNamingFields }).superRefine(checkAgentNaming);
 export type CreateSessionRequest = z.infer<typeof CreateSessionRequest>;
 
 export const CreateSessionResponse = z.object({
@@ -30,6 +27,9 @@ export const SessionInfo = z.object({
   lastUsedAt: z.string(),
   endedAt: z.string().nullable(),
   agentSpec: AgentSpec,
+  /** The registry revision the session's runs execute (issue #11); null for an inline or config agent. */
+  agentRevision: z.number().int().nullable(),
+  agentTag: z.string().nullable(),
   messages: z.array(ChatMessage),
   metadata: Metadata,
   /** The run in progress, if any. */

@@ -64,7 +64,7 @@ describe("the route table", () => {
 
   it("takes an Idempotency-Key on every POST that creates something, and on no other route", () => {
     const keyed = table.filter((route) => route.headers?.includes(IDEMPOTENCY_KEY)).map((route) => route.operationId);
-    expect(keyed.sort()).toEqual(["createRun", "createSession", "sendSessionMessage"]);
+    expect(keyed.sort()).toEqual(["createAgent", "createAgentRevision", "createRun", "createSession", "sendSessionMessage"]);
   });
 
   it("builds the SDK's paths from the table, each parameter percent-encoded", () => {

@@ -25,11 +25,13 @@ import { MemoryRunQueue } from "./queue/memory.js";
 import type { RunQueue } from "./queue/types.js";
 import { hostname } from "node:os";
 import { randomBase62 } from "./ids.js";
+import { agentHandlers } from "./routes/agents.js";
 import { runHandlers } from "./routes/runs.js";
 import { traceHandlers } from "./routes/traces.js";
 import { TraceService } from "./traces/service.js";
 import { sessionHandlers } from "./routes/sessions.js";
 import { systemHandlers } from "./routes/system.js";
+import { AgentService } from "./agents/service.js";
 import { RunService } from "./runs/service.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS } from "./runs/admission.js";
 import { SessionService } from "./sessions/service.js";
@@ -149,6 +151,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission });
   const sessions = new SessionService(store, runs, engine, log, handoff);
   const traces = new TraceService(store, runs, log);
+  // A definition is checked as an inline run's spec would be: its tools are a request's (issue #8).
+  const agents = new AgentService({
+    store,
+    configAgents: config.agents ?? {},
+    validateDefinition: (definition) => void runs.resolveSpec({ ...definition }),
+  });
 
   const maxBodyBytes = options.maxBodyBytes ?? limits.maxBodyBytes ?? 4 * 1024 * 1024;
   const router = new Router();
@@ -156,6 +164,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   metrics.watch({ activeRuns: () => engine.activeRuns, openStreams: () => openStreams.size, queueDepth: () => queue.depth });
   const deps = {
     runs,
+    agents,
     sessions,
     traces,
     models,
@@ -181,7 +190,13 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       ),
   };
   // Every route of the protocol's table; one without a handler here answers 501.
-  const handlers = { ...systemHandlers(deps), ...runHandlers(deps), ...sessionHandlers(deps), ...traceHandlers(deps) };
+  const handlers = {
+    ...systemHandlers(deps),
+    ...runHandlers(deps),
+    ...sessionHandlers(deps),
+    ...traceHandlers(deps),
+    ...agentHandlers(deps),
+  };
   registerRoutes(router, handlers, { authenticate: auth(store), idempotent: deps.idempotent });
 
   const recovered = await engine.recover();

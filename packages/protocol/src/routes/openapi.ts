@@ -10,6 +10,9 @@ export const PATH_PARAMETERS: Record<string, string> = {
   workspace: "The workspace's slug",
   runId: "A run's id (`run_…`)",
   sessionId: "A session's id (`ses_…`)",
+  agentId: "A registry agent's id (`^[a-z0-9][a-z0-9_-]{0,63}$`) or a config agent's",
+  revision: "A revision number (1, 2, …)",
+  tag: "A tag's name (`^[a-z0-9][a-z0-9\\-_]*$`)",
 };
 
 /**

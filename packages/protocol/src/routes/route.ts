@@ -8,6 +8,7 @@ export const TAGS = {
   runs: "Agent runs: start, follow, answer, decide, cancel",
   sessions: "Conversations whose messages are runs on a shared history",
   traces: "What a run did: its spans (model steps, tool calls, waits), usage and cost",
+  agents: "The agents registry: agents, their revisions and tags",
 } as const;
 
 /*
@@ -17,7 +18,7 @@ export const TAGS = {
  * hono's zod-openapi `createRoute` objects, flattened to what agentd uses.
  */
 
-export type Method = "GET" | "POST" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /**
  * `key`: an API key of the path's workspace (`Authorization: Bearer` or

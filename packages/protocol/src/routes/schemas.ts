@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentSpec, ApprovalPolicy, Budgets, ModelParams } from "../agent.js";
+import { AgentInfo, AgentRevisionInfo, AgentTagInfo } from "../agents.js";
 import { ErrorBody, FieldIssue } from "../errors.js";
 import { ResultSubtype, RunEvent, RunStreamFrame, StreamErrorFrame } from "../events.js";
 import { ChatMessage, MessageRole } from "../messages.js";
@@ -74,4 +75,7 @@ export const NAMED_SCHEMAS = {
   MessageRole,
   Metadata,
   Usage,
+  AgentInfo,
+  AgentRevisionInfo,
+  AgentTagInfo,
 } satisfies Record<string, z.ZodType>;

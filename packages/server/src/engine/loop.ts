@@ -67,6 +67,16 @@ async function runLoop(ctx: EngineContext, run: ActiveRun): Promise<void> {
   run.model ??= models.resolve(record.modelId);
   if (record.lastSeq === 0) {
     ctx.options.observer?.runStarted(record.agentId);
+    // A run named through the registry says first which revision it executes (issue #11).
+    if (record.agentId !== null && record.agentRevision !== null) {
+      ctx.emit(run, {
+        type: "agent_resolved",
+        agentId: record.agentId,
+        agentRevision: record.agentRevision,
+        agentTag: record.agentTag,
+        ...(record.sessionId ? { sessionId: record.sessionId } : {}),
+      });
+    }
     ctx.emit(run, {
       type: "started",
       runId: record.id,

@@ -1,3 +1,4 @@
+import type { AgentService } from "../agents/service.js";
 import type { BodyLimits } from "../http/body.js";
 import type { Middleware } from "../http/context.js";
 import type { StreamOptions } from "../http/sse/index.js";
@@ -10,6 +11,7 @@ import type { TraceService } from "../traces/service.js";
 /** What the route modules need; built once in server.ts. */
 export interface AppDeps {
   runs: RunService;
+  agents: AgentService;
   sessions: SessionService;
   traces: TraceService;
   models: ModelRegistry;

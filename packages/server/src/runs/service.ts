@@ -1,4 +1,5 @@
 import {
+  type AgentDefinition,
   type ApprovalDecision,
   paths,
   TERMINAL_RUN_STATUSES,
@@ -47,9 +48,12 @@ export class RunService {
 
   async create(workspace: WorkspaceRecord, body: CreateRunRequest): Promise<CreateRunResponse> {
     const { prompt, messages, dependencies, ...specInput } = body;
-    const spec = this.resolveSpec(specInput);
+    // Inline and config agents stay synchronous (the hot path: no await, no store read).
+    const { spec, agent } = this.namesRegistryAgent(specInput)
+      ? await this.resolveNamed(workspace, specInput)
+      : { spec: this.resolveSpec(specInput), agent: undefined };
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
-    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {});
+    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent);
     const admitted = await this.deps.admission.admit(workspace.id);
     try {
       // In a cluster another worker may execute it: only the executor caches its log.
@@ -72,7 +76,9 @@ export class RunService {
       this.deps.tools.validate(spec.tools ?? [], spec);
     }
     const metadata: Metadata = { ...session.metadata, ...body.metadata };
-    const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id, body.dependencies ?? {});
+    // A session named by a tag keeps the revision it resolved when it was created.
+    const agent = session.agentRevision === null ? undefined : { revision: session.agentRevision, tag: session.agentTag };
+    const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id, body.dependencies ?? {}, agent);
     const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
     const admitted = await this.deps.admission.admit(workspace.id);
     try {
@@ -91,12 +97,51 @@ export class RunService {
     return created;
   }
 
-  /** Resolves agent and model now, so a bad spec is a 400 before anything runs. */
-  resolveSpec(input: Omit<AgentSpec, never>): AgentSpec {
+  /**
+   * The spec of a run or session request, and the registry revision it
+   * names (issue #11). An inline spec or a config agent costs no store read
+   * (the hot path); a tag, or an agentId the config does not have, is one
+   * read of the registry, and the revision found is merged as a config
+   * agent would be (resolveAgentSpec).
+   */
+  async resolveNamed(
+    workspace: WorkspaceRecord,
+    input: AgentSpec & { tag?: string | undefined; revision?: number | undefined },
+  ): Promise<{ spec: AgentSpec; agent?: NamedAgent | undefined }> {
+    const { tag, revision, ...specInput } = input;
+    const configAgents = this.deps.config.agents ?? {};
+    if (!this.namesRegistryAgent(input)) return { spec: this.resolveSpec(specInput) };
+    if (specInput.agentId !== undefined && Object.hasOwn(configAgents, specInput.agentId)) {
+      throw invalidRequest("revision", `agent '${specInput.agentId}' is defined in the server config and has no revisions`);
+    }
+    const reference = tag !== undefined ? { tag } : { agentId: specInput.agentId!, ...(revision !== undefined ? { revision } : {}) };
+    const found = await this.deps.store.resolveAgent(workspace.id, reference);
+    if (found === undefined) {
+      const what = tag !== undefined ? `tag '${tag}'` : revision !== undefined ? `revision ${revision} of agent '${specInput.agentId}'` : `agent '${specInput.agentId}'`;
+      throw new AgentdError("not_found", `${what} not found`, {
+        hint: "Agents come from the registry (POST /agents, PUT /agent-tags/{tag}) or the server's config file.",
+        issues: [{ path: tag !== undefined ? "tag" : revision !== undefined ? "revision" : "agentId", message: `${what} not found` }],
+        // As before the registry: an unknown agentId lists the config's agents.
+        ...(tag === undefined ? { candidates: Object.keys(configAgents) } : {}),
+      });
+    }
+    const definition = found.definition as AgentDefinition;
+    const spec = this.resolveSpec({ ...specInput, agentId: found.agentId }, { [found.agentId]: definition });
+    return { spec, agent: { revision: found.revision, tag: found.tag } };
+  }
+
+  /** Whether a request names a registry agent (a tag, or an agentId the config does not have, or a revision): what needs a store read. */
+  namesRegistryAgent(input: { tag?: string | undefined; agentId?: string | undefined; revision?: number | undefined }): boolean {
+    if (input.tag !== undefined || input.revision !== undefined) return true;
+    return input.agentId !== undefined && !Object.hasOwn(this.deps.config.agents ?? {}, input.agentId);
+  }
+
+  /** Resolves agent and model now, so a bad spec is a 400 before anything runs. `agents`: the named agents to merge from. */
+  resolveSpec(input: Omit<AgentSpec, never>, agents: Record<string, AgentDefinition> = this.deps.config.agents ?? {}): AgentSpec {
     assertUniqueToolNames(input.tools ?? []);
     // The request's own tools, before the merge with a named agent's (whose tools may read secrets): issue #8.
     this.deps.tools.validateRequestTools(input.tools ?? []);
-    const spec = resolveAgentSpec(input, this.deps.config.agents ?? {});
+    const spec = resolveAgentSpec(input, agents);
     this.deps.tools.validate(spec.tools ?? [], spec);
     if (spec.outputSchema) {
       try {
@@ -195,6 +240,7 @@ function newRunRecord(
   input: ChatMessage[],
   sessionId: string | null,
   dependencies: Record<string, unknown>,
+  agent?: NamedAgent,
 ): RunRecord {
   const messages: ConversationMessage[] = [...history, ...input].map((message) => ({ role: message.role, content: message.content }));
   return {
@@ -202,6 +248,8 @@ function newRunRecord(
     workspaceId: workspace.id,
     sessionId,
     agentId: spec.agentId ?? null,
+    agentRevision: agent?.revision ?? null,
+    agentTag: agent?.tag ?? null,
     modelId: spec.modelId!,
     status: "queued",
     agentSpec: spec,
@@ -219,6 +267,12 @@ function newRunRecord(
   };
 }
 
+/** The registry revision a run executes, and the tag it was named by (null when none). */
+export interface NamedAgent {
+  revision: number;
+  tag: string | null;
+}
+
 export function streamUrl(workspace: WorkspaceRecord, runId: string): string {
   return `${paths.workspace(workspace.slug)}${paths.runStream(runId)}`;
 }
@@ -229,6 +283,8 @@ export function toSnapshot(workspace: WorkspaceRecord, run: RunRecord): RunSnaps
     runId: run.id,
     status: run.status,
     agentId: run.agentId,
+    agentRevision: run.agentRevision,
+    agentTag: run.agentTag,
     sessionId: run.sessionId,
     modelId: run.modelId,
     // Header values and URL credentials of HTTP tools read [redacted] (issue #8).

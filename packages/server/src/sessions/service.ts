@@ -19,7 +19,7 @@ export class SessionService {
   ) {}
 
   async create(workspace: WorkspaceRecord, body: CreateSessionRequest): Promise<CreateSessionResponse> {
-    const spec = this.runs.resolveSpec(body);
+    const { spec, agent } = await this.runs.resolveNamed(workspace, body);
     const now = new Date().toISOString();
     const session: SessionRecord = {
       id: newId("ses"),
@@ -27,6 +27,8 @@ export class SessionService {
       name: body.name ?? spec.name ?? "session",
       status: "active",
       agentSpec: spec,
+      agentRevision: agent?.revision ?? null,
+      agentTag: agent?.tag ?? null,
       metadata: spec.metadata ?? {},
       messages: [],
       activeRunId: null,

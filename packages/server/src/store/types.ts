@@ -86,6 +86,10 @@ export interface RunRecord {
   workspaceId: string;
   sessionId: string | null;
   agentId: string | null;
+  /** The registry revision the run executes (issue #11); null for an inline or config agent. */
+  agentRevision: number | null;
+  /** The tag the run was named by, as it was resolved at creation; null when named otherwise. */
+  agentTag: string | null;
   modelId: string;
   status: RunStatus;
   /** The resolved agent spec, stored for observability. */
@@ -138,6 +142,55 @@ export interface SpanRecord {
 export type SpanName = "run" | "model" | "tool" | "wait";
 export type SpanStatus = "ok" | "error";
 
+/**
+ * A registry agent of a workspace (issue #11). Its definitions are its
+ * revisions; `latestRevision` is bumped by the transaction that adds one,
+ * which is what keeps their numbers gapless under races. A deleted agent
+ * keeps its row (`deletedAt`) and revisions, so its id stays taken.
+ */
+export interface AgentRecord {
+  workspaceId: string;
+  id: string;
+  name: string | null;
+  description: string | null;
+  latestRevision: number;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+}
+
+/** An agent as listed: with its latest revision's definition, read in the same statement. */
+export type AgentListing = AgentRecord & { definition: Record<string, unknown> };
+
+/** One immutable definition of an agent (`definition`: the protocol's AgentDefinitionBody). */
+export interface AgentRevisionRecord {
+  workspaceId: string;
+  agentId: string;
+  revision: number;
+  definition: Record<string, unknown>;
+  createdAt: string;
+}
+
+/** A workspace's name for one revision of one agent (`production`). */
+export interface AgentTagRecord {
+  workspaceId: string;
+  tag: string;
+  agentId: string;
+  revision: number;
+  updatedAt: string;
+}
+
+/** How a run names a registry agent: by tag, or by id (latest revision unless `revision`). */
+export type AgentReference = { tag: string } | { agentId: string; revision?: number };
+
+/** A reference resolved: the revision to execute and the tag it came through (null when none). */
+export interface ResolvedAgent {
+  agentId: string;
+  revision: number;
+  tag: string | null;
+  definition: Record<string, unknown>;
+}
+
 /** Fields of a run that change while it executes. */
 export type RunPatch = Partial<
   Pick<RunRecord, "status" | "checkpoint" | "text" | "subtype" | "error" | "usage" | "lastSeq" | "startedAt" | "endedAt" | "modelId">
@@ -149,6 +202,10 @@ export interface SessionRecord {
   name: string;
   status: SessionStatus;
   agentSpec: AgentSpec;
+  /** The registry revision the session's runs execute, resolved once when it was created (issue #11); null otherwise. */
+  agentRevision: number | null;
+  /** The tag the session was created from; null when named otherwise. */
+  agentTag: string | null;
   metadata: Metadata;
   messages: ChatMessage[];
   activeRunId: string | null;
@@ -411,6 +468,33 @@ export interface Store {
   abandonIdempotent(hold: IdempotencyHold): Promise<boolean>;
   /** Deletes up to `limit` expired keys; returns how many. */
   purgeIdempotency(limit: number): Promise<number>;
+
+  // --- agents registry (issue #11) ---------------------------------------
+  /** Inserts an agent with its revision 1, in one transaction; `conflict` when the id is taken (deleted ids too). */
+  createAgent(agent: AgentRecord, definition: Record<string, unknown>): Promise<void>;
+  /** A live (not deleted) agent. */
+  getAgent(workspaceId: string, agentId: string): Promise<AgentRecord | undefined>;
+  /** Live agents, newest first (`createdAt` desc, then `id` desc), at most `limit`, strictly after `after`. */
+  listAgents(workspaceId: string, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<AgentListing[]>;
+  /**
+   * Adds the next revision: bumps `latestRevision` and inserts the
+   * revision in one transaction (the UPDATE serialises racing writers, so
+   * numbers have no gap and no duplicate). `not_found` for a missing or deleted agent.
+   */
+  addAgentRevision(workspaceId: string, agentId: string, definition: Record<string, unknown>, now: string): Promise<AgentRevisionRecord>;
+  getAgentRevision(workspaceId: string, agentId: string, revision: number): Promise<AgentRevisionRecord | undefined>;
+  /** An agent's revisions, newest first, at most `limit`, with numbers below `before`. */
+  listAgentRevisions(workspaceId: string, agentId: string, page: { limit: number; before?: number }): Promise<AgentRevisionRecord[]>;
+  /** Soft-deletes an agent and drops the tags naming it, together; false when there was no live agent. */
+  deleteAgent(workspaceId: string, agentId: string, now: string): Promise<boolean>;
+  /** Points a tag at a revision (one upsert: a reader sees the old target or the new one); `not_found` for a missing agent or revision. */
+  putAgentTag(tag: AgentTagRecord): Promise<AgentTagRecord>;
+  getAgentTag(workspaceId: string, tag: string): Promise<AgentTagRecord | undefined>;
+  /** A workspace's tags by name; with `agentId`, only those naming that agent. */
+  listAgentTags(workspaceId: string, agentId?: string): Promise<AgentTagRecord[]>;
+  deleteAgentTag(workspaceId: string, tag: string): Promise<boolean>;
+  /** The revision a reference names, with its definition, in one read; undefined when the tag, agent (or deleted agent) or revision is missing. */
+  resolveAgent(workspaceId: string, reference: AgentReference): Promise<ResolvedAgent | undefined>;
 
   // --- sessions ------------------------------------------------------------
   insertSession(session: SessionRecord): Promise<void>;

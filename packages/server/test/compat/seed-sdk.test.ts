@@ -50,6 +50,14 @@ describe.skipIf(!available)("the seed 004 SDK works against agentd", () => {
     expect(events.at(-1)).toMatchObject({ type: "result", subtype: "success" });
   });
 
+  it("runs a registry agent by agentId, skipping the agent_resolved event it does not know (issue #11)", async () => {
+    expect((await t.request("POST", "/agents", { id: "seed-agent", systemPrompt: "Be brief." })).status).toBe(201);
+    const result = await client.runAgent({ agentId: "seed-agent", prompt: "ping registry" });
+    expect(result.text).toContain("ping registry");
+    expect(result.events[0]).toMatchObject({ type: "agent_resolved", agentId: "seed-agent", agentRevision: 1 });
+    expect(result.events.at(-1)).toMatchObject({ type: "result", subtype: "success" });
+  });
+
   it("runs a local tool defined with zod in the caller's process", async () => {
     const seen: unknown[] = [];
     const clock = tools.defineLocalTool({

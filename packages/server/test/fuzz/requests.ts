@@ -121,6 +121,18 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   },
   getTrace: {},
   deleteTrace: {},
+  createAgent: {
+    body: (w) => fc.record({ id: fc.constantFrom("support", "fuzz-agent", w.agentId, "x_1"), systemPrompt: prompt(w) }),
+  },
+  listAgents: {},
+  getAgent: {},
+  deleteAgent: {},
+  createAgentRevision: { body: (w) => fc.record({ systemPrompt: prompt(w) }) },
+  listAgentRevisions: {},
+  getAgentRevision: {},
+  listAgentTags: {},
+  putAgentTag: { body: (w) => fc.record({ agentId: fc.constantFrom("support", "fuzz-agent", w.agentId), revision: fc.constantFrom(1, 2, 3) }) },
+  deleteAgentTag: {},
 };
 
 /** A path segment as sent, and the value the server should decode it to (undefined: it should refuse it). */
@@ -172,6 +184,26 @@ function segment(name: string, w: World, preferred: string[] | undefined): fc.Ar
         { weight: 2, arbitrary: fc.constantFrom(...w.sessions.b, ...w.runs.a).map(plain) },
         { weight: 2, arbitrary: unknownId("ses") },
         { weight: 2, arbitrary: badSegment },
+      );
+    // The agents registry (issue #11): a registry agent the world may have created, the config's agent, unknown and bad ones.
+    case "agentId":
+      return fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom("support", "fuzz-agent", w.agentId).map(plain) },
+        { weight: 2, arbitrary: fc.constantFrom("nope", "Upper", "-lead", "a".repeat(65)).map(plain) },
+        { weight: 2, arbitrary: badSegment },
+      );
+    case "tag":
+      return fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom("production", "staging").map(plain) },
+        { weight: 2, arbitrary: fc.constantFrom("Prod", "_x", "a".repeat(65), "nope").map(plain) },
+        { weight: 2, arbitrary: badSegment },
+      );
+    case "revision":
+      return fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom("1", "2").map(plain) },
+        { weight: 2, arbitrary: fc.constantFrom("0", "-1", "1.5", "abc", "99999999999", "01").map(plain) },
+        // Not `%2e%2e`: a dot segment, which URL parsing resolves, so `/revisions/%2e%2e` is GET /agents/{agentId}, another route answering.
+        { weight: 2, arbitrary: badSegment.filter((segment) => segment.text !== "%2e%2e") },
       );
     default:
       throw new Error(`no generator for the path parameter {${name}}: add one to segment() in requests.ts`);

@@ -1,3 +1,4 @@
+import { undoAgentsPostgres } from "./undo-migrations.js";
 import { randomBytes } from "node:crypto";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import pg from "pg";
@@ -62,7 +63,7 @@ async function emptyStore() {
   const store = await openStore({ databaseUrl, schema: contractSchema, poolSize: 4 });
   await admin((client) =>
     client.query(
-      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.run_spans, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys`,
+      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.run_spans, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys, ${contractSchema}.agents, ${contractSchema}.agent_revisions, ${contractSchema}.agent_tags`,
     ),
   );
   return store;
@@ -158,7 +159,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     for (const run of [early, late, none, running]) await store.insertRun(run);
     await store.close();
     await admin((client) =>
-      client.query(`DROP INDEX ${schema}.runs_paused_wake; ALTER TABLE ${schema}.runs DROP COLUMN wake_at;
+      client.query(`DROP INDEX ${schema}.runs_paused_wake; ALTER TABLE ${schema}.runs DROP COLUMN wake_at; ${undoAgentsPostgres(schema)}
         DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 5;`),
     );
 
@@ -205,7 +206,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     const ws = await store.ensureWorkspace("acme");
     await storeRawIdempotencyKeys(store, ws.id);
     await store.close();
-    await admin((client) => client.query(`DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 6`));
+    await admin((client) => client.query(`${undoAgentsPostgres(schema)} DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 6`));
 
     const reopened = await openStore({ databaseUrl, schema });
     await expectDigestedIdempotencyKeys(reopened, ws.id);

@@ -1,3 +1,4 @@
+import { UNDO_AGENTS_SQLITE } from "./undo-migrations.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,7 +68,7 @@ describe("SQLite run listing", () => {
       DROP INDEX runs_workspace_agent_created; DROP INDEX runs_workspace_session_created;
       CREATE INDEX runs_workspace_created ON runs (workspace_id, created_at);
       DROP INDEX runs_live_created; ALTER TABLE runs DROP COLUMN owner_id; ALTER TABLE runs DROP COLUMN lease_epoch; ALTER TABLE runs DROP COLUMN lease_expires_at; ALTER TABLE runs DROP COLUMN cancel_requested;
-      DROP TABLE idempotency_keys; DROP INDEX runs_paused_wake; ALTER TABLE runs DROP COLUMN wake_at;`);
+      DROP TABLE idempotency_keys; DROP INDEX runs_paused_wake; ALTER TABLE runs DROP COLUMN wake_at; ${UNDO_AGENTS_SQLITE}`);
     db.pragma("user_version = 1");
     db.close();
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeEvents, makeRun, makeSession, WAKE_BASE, wakeFixtures } from "./contract/contract-fixtures.js";
+import { UNDO_AGENTS_SQLITE } from "./undo-migrations.js";
 import { expectDigestedIdempotencyKeys, storeRawIdempotencyKeys } from "./idempotency-digest-migration.js";
 import { storeContract } from "./contract/contract.js";
 import { openStore } from "../../src/store/open.js";
@@ -66,7 +67,7 @@ describe("SqliteStore on disk", () => {
     for (const run of [early, late, none, running]) await store.insertRun(run);
     await store.close();
     const db = new Database(join(dataDir, "agentd.db"));
-    db.exec("DROP INDEX runs_paused_wake; ALTER TABLE runs DROP COLUMN wake_at;");
+    db.exec(`DROP INDEX runs_paused_wake; ALTER TABLE runs DROP COLUMN wake_at; ${UNDO_AGENTS_SQLITE}`);
     db.pragma("user_version = 5");
     db.close();
 
@@ -86,6 +87,7 @@ describe("SqliteStore on disk", () => {
     await store.close();
     const file = join(dataDir, "agentd.db");
     const db = new Database(file);
+    db.exec(UNDO_AGENTS_SQLITE);
     db.pragma("user_version = 6");
     db.close();
 

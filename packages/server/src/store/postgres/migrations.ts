@@ -175,8 +175,47 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   UPDATE ${s}.idempotency_keys SET key = encode(sha256(convert_to(key, 'UTF8')), 'hex');
   `,
 
-  // 7 (issue #11; to be 8 after the agents registry's migration): a run's
-  // trace spans, as store/sqlite/migrations.ts 8.
+  // 7: the agents registry (issue #11), as store/sqlite/migrations.ts 8.
+  (s) => `
+  CREATE TABLE ${s}.agents (
+    workspace_id text COLLATE "C" NOT NULL REFERENCES ${s}.workspaces(id),
+    id text COLLATE "C" NOT NULL,
+    name text,
+    description text,
+    latest_revision integer NOT NULL,
+    created_at text COLLATE "C" NOT NULL,
+    updated_at text NOT NULL,
+    deleted_at text,
+    PRIMARY KEY (workspace_id, id)
+  );
+  CREATE INDEX agents_workspace_created ON ${s}.agents (workspace_id, created_at, id) WHERE deleted_at IS NULL;
+
+  CREATE TABLE ${s}.agent_revisions (
+    workspace_id text COLLATE "C" NOT NULL,
+    agent_id text COLLATE "C" NOT NULL,
+    revision integer NOT NULL,
+    definition text NOT NULL,
+    created_at text NOT NULL,
+    PRIMARY KEY (workspace_id, agent_id, revision),
+    FOREIGN KEY (workspace_id, agent_id) REFERENCES ${s}.agents(workspace_id, id)
+  );
+
+  CREATE TABLE ${s}.agent_tags (
+    workspace_id text COLLATE "C" NOT NULL,
+    tag text COLLATE "C" NOT NULL,
+    agent_id text COLLATE "C" NOT NULL,
+    revision integer NOT NULL,
+    updated_at text NOT NULL,
+    PRIMARY KEY (workspace_id, tag),
+    FOREIGN KEY (workspace_id, agent_id, revision) REFERENCES ${s}.agent_revisions(workspace_id, agent_id, revision)
+  );
+  CREATE INDEX agent_tags_agent ON ${s}.agent_tags (workspace_id, agent_id);
+
+  ALTER TABLE ${s}.runs ADD COLUMN agent_revision integer, ADD COLUMN agent_tag text;
+  ALTER TABLE ${s}.sessions ADD COLUMN agent_revision integer, ADD COLUMN agent_tag text;
+  `,
+
+  // 8 (issue #11): a run's trace spans, as store/sqlite/migrations.ts 9.
   (s) => `
   CREATE TABLE IF NOT EXISTS ${s}.run_spans (
     run_id text COLLATE "C" NOT NULL REFERENCES ${s}.runs(id) ON DELETE CASCADE,

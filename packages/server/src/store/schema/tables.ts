@@ -1,4 +1,7 @@
 import type {
+  AgentRecord,
+  AgentRevisionRecord,
+  AgentTagRecord,
   ApiKeyRecord,
   RunCheckpoint,
   RunPatch,
@@ -49,6 +52,8 @@ export const RUNS = table<RunRecord>("runs", {
   workspaceId: plain("workspace_id"),
   sessionId: plain("session_id"),
   agentId: plain("agent_id"),
+  agentRevision: plain("agent_revision"),
+  agentTag: plain("agent_tag"),
   modelId: plain("model_id"),
   status: plain("status"),
   agentSpec: json("agent_spec"),
@@ -72,12 +77,42 @@ export const SESSIONS = table<SessionRecord>("sessions", {
   name: plain("name"),
   status: plain("status"),
   agentSpec: json("agent_spec"),
+  agentRevision: plain("agent_revision"),
+  agentTag: plain("agent_tag"),
   metadata: json("metadata"),
   messages: json("messages"),
   activeRunId: plain("active_run_id"),
   createdAt: plain("created_at"),
   lastUsedAt: plain("last_used_at"),
   endedAt: plain("ended_at"),
+});
+
+/* The agents registry (issue #11). */
+export const AGENTS = table<AgentRecord>("agents", {
+  workspaceId: plain("workspace_id"),
+  id: plain("id"),
+  name: freeText("name"),
+  description: freeText("description"),
+  latestRevision: plain("latest_revision"),
+  createdAt: plain("created_at"),
+  updatedAt: plain("updated_at"),
+  deletedAt: plain("deleted_at"),
+});
+
+export const AGENT_REVISIONS = table<AgentRevisionRecord>("agent_revisions", {
+  workspaceId: plain("workspace_id"),
+  agentId: plain("agent_id"),
+  revision: plain("revision"),
+  definition: json("definition"),
+  createdAt: plain("created_at"),
+});
+
+export const AGENT_TAGS = table<AgentTagRecord>("agent_tags", {
+  workspaceId: plain("workspace_id"),
+  tag: plain("tag"),
+  agentId: plain("agent_id"),
+  revision: plain("revision"),
+  updatedAt: plain("updated_at"),
 });
 
 /*

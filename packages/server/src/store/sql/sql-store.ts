@@ -1,4 +1,5 @@
 import type { RunStatus } from "@agentd/protocol";
+import * as agents from "../operations/agents.js";
 import * as events from "../operations/events.js";
 import { listRuns, type RunPage } from "../operations/list-runs.js";
 import * as runs from "../operations/runs.js";
@@ -7,6 +8,12 @@ import * as tenancy from "../operations/tenancy.js";
 import * as traces from "../operations/traces.js";
 import type {
   ActiveRunCounts,
+  AgentListing,
+  AgentRecord,
+  AgentReference,
+  AgentRevisionRecord,
+  AgentTagRecord,
+  ResolvedAgent,
   ApiKeyRecord,
   IdempotencyBegin,
   IdempotencyHold,
@@ -53,7 +60,19 @@ export type SharedMethods =
   | "beginIdempotent"
   | "finishIdempotent"
   | "abandonIdempotent"
-  | "purgeIdempotency";
+  | "purgeIdempotency"
+  | "createAgent"
+  | "getAgent"
+  | "listAgents"
+  | "addAgentRevision"
+  | "getAgentRevision"
+  | "listAgentRevisions"
+  | "deleteAgent"
+  | "putAgentTag"
+  | "getAgentTag"
+  | "listAgentTags"
+  | "deleteAgentTag"
+  | "resolveAgent";
 
 type Maybe<T> = T | Promise<T>;
 
@@ -211,5 +230,58 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async purgeIdempotency(limit: number): Promise<number> {
     return this.idempotency.purge(limit);
+  }
+
+  async createAgent(agent: AgentRecord, definition: Record<string, unknown>): Promise<void> {
+    return this.execute(agents.createAgent(agent, definition), { transaction: true });
+  }
+
+  async getAgent(workspaceId: string, agentId: string): Promise<AgentRecord | undefined> {
+    return this.execute(agents.getAgent(workspaceId, agentId));
+  }
+
+  async listAgents(workspaceId: string, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<AgentListing[]> {
+    return this.execute(agents.listAgents(workspaceId, page));
+  }
+
+  async addAgentRevision(
+    workspaceId: string,
+    agentId: string,
+    definition: Record<string, unknown>,
+    now: string,
+  ): Promise<AgentRevisionRecord> {
+    return this.execute(agents.addAgentRevision(workspaceId, agentId, definition, now), { transaction: true });
+  }
+
+  async getAgentRevision(workspaceId: string, agentId: string, revision: number): Promise<AgentRevisionRecord | undefined> {
+    return this.execute(agents.getAgentRevision(workspaceId, agentId, revision));
+  }
+
+  async listAgentRevisions(workspaceId: string, agentId: string, page: { limit: number; before?: number }): Promise<AgentRevisionRecord[]> {
+    return this.execute(agents.listAgentRevisions(workspaceId, agentId, page));
+  }
+
+  async deleteAgent(workspaceId: string, agentId: string, now: string): Promise<boolean> {
+    return this.execute(agents.deleteAgent(workspaceId, agentId, now), { transaction: true });
+  }
+
+  async putAgentTag(tag: AgentTagRecord): Promise<AgentTagRecord> {
+    return this.execute(agents.putAgentTag(tag), { transaction: true });
+  }
+
+  async getAgentTag(workspaceId: string, tag: string): Promise<AgentTagRecord | undefined> {
+    return this.execute(agents.getAgentTag(workspaceId, tag));
+  }
+
+  async listAgentTags(workspaceId: string, agentId?: string): Promise<AgentTagRecord[]> {
+    return this.execute(agents.listAgentTags(workspaceId, agentId));
+  }
+
+  async deleteAgentTag(workspaceId: string, tag: string): Promise<boolean> {
+    return this.execute(agents.deleteAgentTag(workspaceId, tag));
+  }
+
+  async resolveAgent(workspaceId: string, reference: AgentReference): Promise<ResolvedAgent | undefined> {
+    return this.execute(agents.resolveAgent(workspaceId, reference));
   }
 }

@@ -1,4 +1,4 @@
-import { API_KEYS, RUN_SPANS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
+import { AGENT_REVISIONS, AGENT_TAGS, AGENTS, API_KEYS, RUN_SPANS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
 import type { Dialect } from "./dialect.js";
 
 const marks = (count: number): string => Array.from({ length: count }, () => "?").join(", ");
@@ -16,6 +16,11 @@ export function statements(d: Dialect) {
   const events = d.table("run_events");
   const sessions = d.table("sessions");
   const spans = d.table("run_spans");
+  const agents = d.table("agents");
+  const revisions = d.table("agent_revisions");
+  const tags = d.table("agent_tags");
+  const agentsWithDefinition = `SELECT ${AGENTS.selectFrom("a")}, r.definition FROM ${agents} a
+       JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = a.latest_revision`;
   const keysWithSlug = `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${apiKeys} k JOIN ${workspaces} w ON w.id = k.workspace_id`;
   return {
     // ON CONFLICT DO NOTHING + select: idempotent even when two processes race on one slug.
@@ -65,6 +70,47 @@ export function statements(d: Dialect) {
     // Concurrent claims of one session queue here (PostgreSQL: FOR UPDATE), so only one sees it free.
     sessionClaimState: `SELECT status, active_run_id AS "activeRunId" FROM ${sessions} WHERE workspace_id = ? AND id = ? ${d.forUpdate}`,
     claimSession: `UPDATE ${sessions} SET active_run_id = ? WHERE id = ?`,
+
+    // The agents registry (issue #11). A deleted agent keeps its row, so live reads say `deleted_at IS NULL`.
+    insertAgent: `INSERT INTO ${agents} (${AGENTS.insertColumns}) VALUES (${marks(AGENTS.insertCount)})`,
+    insertAgentRevision: `INSERT INTO ${revisions} (${AGENT_REVISIONS.insertColumns}) VALUES (${marks(AGENT_REVISIONS.insertCount)})`,
+    agentById: `SELECT ${AGENTS.select} FROM ${agents} WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL`,
+    // Locks the agent row (PostgreSQL) so a tag cannot be pointed at an agent being deleted.
+    liveAgentForUpdate: `SELECT id FROM ${agents} WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL ${d.forUpdate}`,
+    // Each agent with its latest revision's definition (a primary-key lookup per row): one statement per page.
+    listAgents: `${agentsWithDefinition} WHERE a.workspace_id = ? AND a.deleted_at IS NULL
+       ORDER BY a.created_at ${d.bytewise} DESC, a.id ${d.bytewise} DESC LIMIT ?`,
+    listAgentsAfter: `${agentsWithDefinition} WHERE a.workspace_id = ? AND a.deleted_at IS NULL AND (a.created_at, a.id) < (?, ?)
+       ORDER BY a.created_at ${d.bytewise} DESC, a.id ${d.bytewise} DESC LIMIT ?`,
+    // The row lock this UPDATE takes queues racing writers; each then reads the
+    // number the one before it wrote (PostgreSQL re-evaluates the row), so
+    // revision numbers come out 1, 2, 3... with no gap and no duplicate.
+    bumpAgentRevision: `UPDATE ${agents} SET latest_revision = latest_revision + 1, updated_at = ?
+       WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL RETURNING latest_revision AS "revision"`,
+    deleteAgent: `UPDATE ${agents} SET deleted_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL`,
+    agentRevision: `SELECT ${AGENT_REVISIONS.select} FROM ${revisions} WHERE workspace_id = ? AND agent_id = ? AND revision = ?`,
+    listAgentRevisions: `SELECT ${AGENT_REVISIONS.select} FROM ${revisions} WHERE workspace_id = ? AND agent_id = ? AND revision < ?
+       ORDER BY revision DESC LIMIT ?`,
+    // One atomic statement: a reader sees the tag's old target or its new one, never neither.
+    upsertAgentTag: `INSERT INTO ${tags} (${AGENT_TAGS.insertColumns}) VALUES (${marks(AGENT_TAGS.insertCount)})
+       ON CONFLICT (workspace_id, tag) DO UPDATE SET agent_id = excluded.agent_id, revision = excluded.revision, updated_at = excluded.updated_at
+       RETURNING ${AGENT_TAGS.select}`,
+    agentTag: `SELECT ${AGENT_TAGS.select} FROM ${tags} WHERE workspace_id = ? AND tag = ?`,
+    listAgentTags: `SELECT ${AGENT_TAGS.select} FROM ${tags} WHERE workspace_id = ? ORDER BY tag ${d.bytewise}`,
+    agentTagsOf: `SELECT ${AGENT_TAGS.select} FROM ${tags} WHERE workspace_id = ? AND agent_id = ? ORDER BY tag ${d.bytewise}`,
+    deleteAgentTag: `DELETE FROM ${tags} WHERE workspace_id = ? AND tag = ?`,
+    deleteAgentTags: `DELETE FROM ${tags} WHERE workspace_id = ? AND agent_id = ?`,
+    // A run's agent in one read: the tag (if any), the live agent, the revision's definition.
+    resolveAgentTag: `SELECT t.agent_id AS "agentId", t.revision, r.definition FROM ${tags} t
+       JOIN ${agents} a ON a.workspace_id = t.workspace_id AND a.id = t.agent_id AND a.deleted_at IS NULL
+       JOIN ${revisions} r ON r.workspace_id = t.workspace_id AND r.agent_id = t.agent_id AND r.revision = t.revision
+       WHERE t.workspace_id = ? AND t.tag = ?`,
+    resolveAgentLatest: `SELECT a.id AS "agentId", r.revision, r.definition FROM ${agents} a
+       JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = a.latest_revision
+       WHERE a.workspace_id = ? AND a.id = ? AND a.deleted_at IS NULL`,
+    resolveAgentRevision: `SELECT a.id AS "agentId", r.revision, r.definition FROM ${agents} a
+       JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = ?
+       WHERE a.workspace_id = ? AND a.id = ? AND a.deleted_at IS NULL`,
   } satisfies Record<string, string>;
 }
 

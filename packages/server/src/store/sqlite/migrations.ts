@@ -161,7 +161,54 @@ const MIGRATIONS: readonly string[] = [
   UPDATE idempotency_keys SET key = agentd_sha256(key);
   `,
 
-  // 8 (issue #11; to be 9 after the agents registry's migration): a run's
+  // 8: the agents registry (issue #11). A revision is immutable and numbered
+  // by agents.latest_revision, bumped in the transaction that inserts it. A
+  // tag's (agent, revision) must exist (foreign key). A deleted agent keeps
+  // its row (deleted_at) and revisions, so runs that used them stay
+  // explainable. Runs record the revision and tag they resolved.
+  `
+  CREATE TABLE agents (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    id TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    latest_revision INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    PRIMARY KEY (workspace_id, id)
+  ) STRICT;
+  -- Listing, newest first with keyset paging.
+  CREATE INDEX agents_workspace_created ON agents (workspace_id, created_at, id) WHERE deleted_at IS NULL;
+
+  CREATE TABLE agent_revisions (
+    workspace_id TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, agent_id, revision),
+    FOREIGN KEY (workspace_id, agent_id) REFERENCES agents(workspace_id, id)
+  ) WITHOUT ROWID, STRICT;
+
+  CREATE TABLE agent_tags (
+    workspace_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, tag),
+    FOREIGN KEY (workspace_id, agent_id, revision) REFERENCES agent_revisions(workspace_id, agent_id, revision)
+  ) WITHOUT ROWID, STRICT;
+  CREATE INDEX agent_tags_agent ON agent_tags (workspace_id, agent_id);
+
+  ALTER TABLE runs ADD COLUMN agent_revision INTEGER;
+  ALTER TABLE runs ADD COLUMN agent_tag TEXT;
+  ALTER TABLE sessions ADD COLUMN agent_revision INTEGER;
+  ALTER TABLE sessions ADD COLUMN agent_tag TEXT;
+  `,
+
+  // 9 (issue #11): a run's
   // trace spans (schema/tables.ts RUN_SPANS), written by the group commit
   // with the run's checkpoints. Read whole by run, so the primary key is the
   // only index; they go with their run (DELETE /agent-runs).

@@ -20,6 +20,8 @@ export function makeRun(workspaceId: string, overrides: Partial<RunRecord> = {})
     workspaceId,
     sessionId: null,
     agentId: null,
+    agentRevision: null,
+    agentTag: null,
     modelId: "mock:echo",
     status: "queued",
     agentSpec: {
@@ -50,6 +52,8 @@ export function makeSession(workspaceId: string, overrides: Partial<SessionRecor
     name: "support chat",
     status: "active",
     agentSpec: { systemPrompt: "You help." },
+    agentRevision: null,
+    agentTag: null,
     metadata: { team: "blue" },
     messages: [],
     activeRunId: null,

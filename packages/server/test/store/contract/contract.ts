@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { activeRunCases } from "./contract-active-runs.js";
+import { agentCases } from "./contract-agents.js";
 import { cancelCases } from "./contract-cancel.js";
 import { cancelRequestCases } from "./contract-cancel-requests.js";
 import { makeRun, rejectsWith } from "./contract-fixtures.js";
@@ -105,6 +106,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     cancelRequestCases(ctx);
     wakeCases(ctx);
     traceCases(ctx);
+    agentCases(ctx);
     idempotencyCases(ctx, options);
   });
 }
