@@ -105,6 +105,21 @@ describe("one-shot runs over HTTP (mock model)", () => {
     expect(late.body.code).toBe("run_terminal");
   });
 
+  it("HEAD on the stream of a paused run answers its head at once, with a cursor too (fuzz seed 995285 hung)", async () => {
+    const { body } = await t.request("POST", "/agent-runs", { ...agent, tools: [clockTool], prompt: "call get_time" });
+    await eventually(async () => ((await t.request("GET", `/agent-runs/${body.runId}`)).body.status === "paused" ? true : undefined));
+    for (const headers of [{}, { "last-event-id": "1" }] as Record<string, string>[]) {
+      const response = await fetch(t.url + body.streamUrl, {
+        method: "HEAD",
+        headers: { authorization: `Bearer ${t.key}`, ...headers },
+        signal: AbortSignal.timeout(2_000),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    }
+    await t.request("POST", `/agent-runs/${body.runId}/cancel`, {});
+  });
+
   it("a tool error reaches the model as an error, and the run goes on", async () => {
     const { body } = await t.request("POST", "/agent-runs", { ...agent, tools: [clockTool], prompt: "call get_time" });
     const call = await eventually(async () => (await t.request("GET", `/agent-runs/${body.runId}`)).body.pendingToolCalls[0]);

@@ -31,6 +31,14 @@ export interface StreamOptions {
 export function streamRun(ctx: Context, options: StreamOptions, run: { id: string; ended: boolean }, cursor: number): Promise<void> {
   const { req, res } = ctx;
   const headers = new DeferredHeaders(res, ctx.requestId);
+  // HEAD: the head of an event stream and nothing else. Node drops a HEAD
+  // response's writes, and with them the head that would have gone with
+  // the first frame, so a live run's HEAD would wait forever (fuzz seed 995285).
+  if (req.method === "HEAD") {
+    headers.cancel();
+    res.end();
+    return Promise.resolve();
+  }
 
   return new Promise<void>((resolve, reject) => {
     /** Releases what the stream holds; false if it was over already. */
