@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { API_KEY_PREFIX } from "@agentd/protocol";
+import { sha256Hex } from "../digest.js";
 import { newId, randomBase62 } from "../ids.js";
 import type { Store } from "../store/types.js";
 
@@ -7,7 +7,7 @@ export const WORKSPACE_SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Keys are stored only as this hash; 32 random base62 chars (~190 bits) make a salt unnecessary. */
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return sha256Hex(key);
 }
 
 export interface CreatedApiKey {

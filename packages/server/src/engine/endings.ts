@@ -2,7 +2,7 @@ import type { ChatMessage, ResultSubtype, RunStatus } from "@agentd/protocol";
 import type { RunRecord } from "../store/types.js";
 import type { ActiveRun } from "./active-run.js";
 import type { EngineContext } from "./context.js";
-import { closeRunSpan, closeStep, closeWait, toolSpans } from "./trace.js";
+import { closeStep, closeWait, toolSpans } from "./trace.js";
 
 /** What a `result` says besides its subtype. */
 export type Outcome = { text?: string; output?: unknown; error?: string; issues?: Array<{ path: string; message: string }> };
@@ -70,9 +70,9 @@ async function end(
   run.finished = true;
   Object.assign(record, fields, { status });
   closeWait(log, run, endedAt);
-  if (record.checkpoint.pending.length > 0) toolSpans(log, run, record.checkpoint.pending, { by: `the run ended (${status})`, at: endedAt });
+  if (record.checkpoint.pending.length > 0)
+    toolSpans(log, run, record.checkpoint.pending, { by: `the run ended (${status})`, at: endedAt });
   closeStep(log, run, endedAt);
-  closeRunSpan(log, run, status, endedAt);
   record.checkpoint.pending = [];
   record.checkpoint.pendingDeadline = null;
   record.checkpoint.approvalDeadline = null;

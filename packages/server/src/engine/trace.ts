@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
-import type { RunStatus } from "@agentd/protocol";
+import { randomUUID } from "node:crypto";
+import { TERMINAL_RUN_STATUSES } from "@agentd/protocol";
+import { sha256Hex } from "../digest.js";
 import type { EventLog } from "../events/log.js";
 import type { PendingToolCall, RunRecord, SpanRecord, SpanStatus } from "../store/types.js";
 import { awaitsApproval, type ActiveRun } from "./active-run.js";
@@ -12,9 +13,8 @@ import type { StepResult } from "./step.js";
  * events and checkpoint in the same group commit: no transaction, await or
  * per-event work of its own. Spans are
  *
- * - `run`, the root: written once, closed, by endings.ts with the run's
- *   usage (while the run is live, readers make it up from the run:
- *   openRootSpan);
+ * - `run`, the root: not written at all; readers make it up from the run's
+ *   row, which holds its times, status and usage (rootSpan);
  * - `model`, one per model step (retries and fallbacks included), child of
  *   the root: from the model's request until the step's tool calls are
  *   answered (its `latencyMs` is the model call's own), so the tool spans
@@ -33,7 +33,7 @@ import type { StepResult } from "./step.js";
 
 /** The trace id of a run (32 hex digits) and its root span's id (16), derived from the run id: nothing to store, the same on every worker. */
 export function traceIds(runId: string): { traceId: string; rootSpanId: string } {
-  const digest = createHash("sha256").update(runId).digest("hex");
+  const digest = sha256Hex(runId);
   return { traceId: digest.slice(0, 32), rootSpanId: digest.slice(32, 48) };
 }
 
@@ -55,12 +55,17 @@ function span(
 }
 
 /**
- * The root span of a run not ended, as it would be stored: not written by
- * the engine (that would be one more row per run for what the run row
- * already says), but made up from the run when its trace is read
- * (traces/service.ts). The engine writes the root once, closed, at the end.
+ * The root span of a run, as readers see it (traces/service.ts): never
+ * written by the engine, since everything it says (times, status, error,
+ * usage) is on the run's row, committed with the run's last checkpoint. A
+ * row per run for the same facts cost a second span INSERT and its JSON on
+ * every one-shot run (docs/benchmarks.md, issue #11). Open (`endedAt`
+ * null) while the run has not ended. It spans every attempt, so it
+ * carries the first's number.
  */
-export function openRootSpan(record: RunRecord): SpanRecord {
+export function rootSpan(record: RunRecord): SpanRecord {
+  const ended = TERMINAL_RUN_STATUSES.has(record.status);
+  const usage = record.usage;
   return {
     runId: record.id,
     spanId: traceIds(record.id).rootSpanId,
@@ -69,42 +74,26 @@ export function openRootSpan(record: RunRecord): SpanRecord {
     kind: "agent",
     attempt: 1,
     startedAt: record.startedAt ?? record.createdAt,
-    endedAt: null,
-    status: "ok",
-    error: null,
-    attributes: { modelId: record.modelId, ...(record.agentId ? { agentId: record.agentId } : {}) },
+    endedAt: ended ? (record.endedAt ?? record.startedAt ?? record.createdAt) : null,
+    status: record.status === "failed" ? "error" : "ok",
+    error: record.status === "failed" ? record.error : null,
+    attributes: {
+      modelId: record.modelId,
+      ...(record.agentId ? { agentId: record.agentId } : {}),
+      ...(ended
+        ? {
+            runStatus: record.status,
+            ...(record.subtype ? { subtype: record.subtype } : {}),
+            inputTokens: usage.inputTokens,
+            outputTokens: usage.outputTokens,
+            cachedInputTokens: usage.cachedInputTokens ?? 0,
+            modelCalls: usage.modelCalls ?? 0,
+            toolCalls: usage.toolCalls ?? 0,
+            costUsd: usage.costUsd,
+          }
+        : {}),
+    },
   };
-}
-
-/** The root span, closed with the run's status and usage (endings.ts); it spans every attempt, so it carries the first's number. */
-export function closeRunSpan(log: EventLog, run: ActiveRun, status: RunStatus, endedAt: string): void {
-  const record = run.record;
-  const usage = record.usage;
-  log.appendSpan({
-    ...span(run, {
-      spanId: rootOf(run),
-      parentSpanId: null,
-      name: "run",
-      kind: "agent",
-      startedAt: record.startedAt ?? record.createdAt,
-      endedAt,
-      status: status === "failed" ? "error" : "ok",
-      error: status === "failed" ? record.error : null,
-      attributes: {
-        modelId: record.modelId,
-        ...(record.agentId ? { agentId: record.agentId } : {}),
-        runStatus: status,
-        ...(record.subtype ? { subtype: record.subtype } : {}),
-        inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
-        cachedInputTokens: usage.cachedInputTokens ?? 0,
-        modelCalls: usage.modelCalls ?? 0,
-        toolCalls: usage.toolCalls ?? 0,
-        costUsd: usage.costUsd,
-      },
-    }),
-    attempt: 1,
-  });
 }
 
 /** A model step that answered: its span, left open (in the checkpoint) when it asked for tools, as their parent. */

@@ -6,7 +6,7 @@ import {
   type RunSnapshot,
   type TraceSummary,
 } from "@agentd/protocol";
-import { openRootSpan, traceIds } from "../engine/trace.js";
+import { rootSpan, traceIds } from "../engine/trace.js";
 import { AgentdError, notFound } from "../errors.js";
 import type { EventLog } from "../events/log.js";
 import type { RunService } from "../runs/service.js";
@@ -27,8 +27,8 @@ export class TraceService {
   async get(workspace: WorkspaceRecord, runId: string): Promise<GetTraceResponse> {
     const run = await this.runs.get(workspace, runId);
     const spans = await this.store.readSpans(run.id);
-    // A live run's root is not stored until it ends (engine/trace.ts openRootSpan).
-    if (!TERMINAL_RUN_STATUSES.has(run.status) && !spans.some((span) => span.parentSpanId === null)) spans.unshift(openRootSpan(run));
+    // The root is the run's own row (engine/trace.ts rootSpan); runs ended before agentd stopped storing it have it stored.
+    if (!spans.some((span) => span.parentSpanId === null)) spans.unshift(rootSpan(run));
     return { runId: run.id, traceId: traceIds(run.id).traceId, spans: spans.map(toSpan) };
   }
 

@@ -84,12 +84,14 @@ const tools = [
 
 describe.each(stores)("traces (%s)", (_name, open, enabled) => {
   let t: TestServer;
+  let store: Store;
   let model = playing([]);
   const models = { catalog: () => registryOf(model).catalog(), resolve: () => model };
   const tag = randomBytes(3).toString("hex");
   beforeAll(async () => {
     if (!enabled) return;
-    t = await startTestServer({ store: await open(), config, models, workspace: `traces-${tag}` });
+    store = await open();
+    t = await startTestServer({ store, config, models, workspace: `traces-${tag}` });
   });
   afterAll(() => t?.close());
 
@@ -223,8 +225,12 @@ describe.each(stores)("traces (%s)", (_name, open, enabled) => {
     async () => {
       const done = await run([{ text: "hi" }]);
       await ended(done.runId);
+      expect((await trace(done.runId)).spans.map((span) => span.name)).toEqual(["run", "model"]);
+      // Only the model step is a row: the root is made up from the run's row when read (one INSERT per one-shot run, not two).
+      expect((await store.readSpans(done.runId)).map((span) => span.name)).toEqual(["model"]);
       expect((await t.request("DELETE", `/traces/${done.runId}`)).status).toBe(200);
-      expect((await trace(done.runId)).spans).toEqual([]);
+      // What is left is the root: the run's own row (its times, status and usage), shown while the run exists.
+      expect((await trace(done.runId)).spans).toMatchObject([{ name: "run", parentSpanId: null, attributes: { runStatus: "completed" } }]);
       expect((await t.request("GET", `/agent-runs/${done.runId}`)).status).toBe(200);
 
       const paused = await run([{ toolCalls: [{ name: "confirm", args: {} }] }]);
