@@ -46,7 +46,23 @@ export class EventLog {
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly onCommitError: (error: unknown) => void,
-  ) {}
+  ) {
+    bus.onSignal(RUNS_DELETED, (message) => {
+      for (const runId of message.split(",")) this.tails.forget(runId);
+    });
+    // A deletion signal may have been lost meanwhile: no cached ended log is trusted any more.
+    bus.onReconnect(() => this.tails.forgetEnded());
+  }
+
+  /**
+   * Runs were deleted from the store (DELETE /agent-runs, the retention
+   * sweep): every process drops its cached copy of their logs, which would
+   * otherwise still answer a stream of a run that is gone.
+   */
+  runsDeleted(runIds: readonly string[]): void {
+    for (const runId of runIds) this.tails.forget(runId);
+    if (runIds.length > 0) this.bus.signal(RUNS_DELETED, runIds.join(","));
+  }
 
   /**
    * Queues a new run's row: it is inserted first in the next group commit, so
@@ -302,7 +318,10 @@ function splitByRun(batch: CommitBatch): CommitBatch[] {
  * retrying is right. Neither describes another run of the batch.
  */
 function commitError(error: unknown): AgentdError {
-  if (error instanceof AgentdError) return error.code === "unavailable" ? error : new AgentdError("unavailable", "agentd could not store this change; retry", { cause: error });
+  if (error instanceof AgentdError)
+    return error.code === "unavailable"
+      ? error
+      : new AgentdError("unavailable", "agentd could not store this change; retry", { cause: error });
   const code = (error as { code?: unknown } | null)?.code;
   const inputAtFault =
     error instanceof RangeError ||
@@ -325,6 +344,9 @@ function assertStorable(run: RunRecord): void {
     throw new AgentdError("invalid_request", `this run could not be stored: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/** The bus topic of `runsDeleted`: run ids, comma-separated (a run id has no comma). */
+const RUNS_DELETED = "runs-deleted";
 
 function publishGrouped(bus: EventBus, events: StoredEvent[]): void {
   const byRun = new Map<string, StoredEvent[]>();

@@ -41,6 +41,11 @@ export class TailCache {
     if (entry) this.evict(runId, entry);
   }
 
+  /** Drops every ended run's log (running ones stay: this process writes them). */
+  forgetEnded(): void {
+    for (const [runId, entry] of this.entries) if (entry.ended) this.evict(runId, entry);
+  }
+
   /** Adds committed events (any runs, in commit order). */
   add(events: readonly StoredEvent[]): void {
     for (const event of events) {

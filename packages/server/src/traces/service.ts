@@ -61,8 +61,8 @@ export class TraceService {
       if (await this.store.getRun(workspace.id, run.id)) throw live();
       throw notFound(`run ${runId}`);
     }
-    // Its cached tail would otherwise still answer a stream of the deleted run.
-    this.log.tails.forget(run.id);
+    // Cached tails (this worker's and the others') would otherwise still answer a stream of the deleted run.
+    this.log.runsDeleted([run.id]);
   }
 }
 
