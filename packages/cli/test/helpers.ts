@@ -37,7 +37,12 @@ export function fakeApi(routes: Record<string, (sent: Sent) => Response>): typeo
   const fn = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
     const path = url.pathname.replace(/^\/api\/v1\/workspaces\/[^/]+/, "");
-    const request = { method: init.method ?? "GET", path, body: typeof init.body === "string" ? JSON.parse(init.body) : undefined, headers: new Headers(init.headers) };
+    const request = {
+      method: init.method ?? "GET",
+      path,
+      body: typeof init.body === "string" ? JSON.parse(init.body) : undefined,
+      headers: new Headers(init.headers),
+    };
     sent.push(request);
     const route = routes[`${request.method} ${path}`];
     return route ? route(request) : Response.json({ error: "no route", code: "not_found", message: "no route" }, { status: 404 });
@@ -56,7 +61,9 @@ export function sseOf(events: Array<{ type: string; [key: string]: unknown }>): 
   return new Response(text.join(""), { headers: { "content-type": "text/event-stream" } });
 }
 
-export function runEvents(result: { type: string; [key: string]: unknown } = { type: "result", subtype: "success", text: "Hello there", usage, durationMs: 5 }) {
+export function runEvents(
+  result: { type: string; [key: string]: unknown } = { type: "result", subtype: "success", text: "Hello there", usage, durationMs: 5 },
+) {
   return [
     { type: "started", runId: "run_1", modelId: "mock:default" },
     { type: "assistant_delta", text: "Hello" },
@@ -66,7 +73,9 @@ export function runEvents(result: { type: string; [key: string]: unknown } = { t
 }
 
 /** A fake `@agentd/server` that records what the CLI did with it. */
-export function fakeServerModule(options: { apiKeys?: number; mock?: boolean; agents?: string[]; configPath?: string | null; listenError?: Error } = {}) {
+export function fakeServerModule(
+  options: { apiKeys?: number; mock?: boolean; agents?: string[]; configPath?: string | null; listenError?: Error } = {},
+) {
   const calls: string[] = [];
   const created: Array<{ workspace: string; name?: string }> = [];
   const store = {
@@ -79,14 +88,27 @@ export function fakeServerModule(options: { apiKeys?: number; mock?: boolean; ag
     loadConfig: async (flag?: string) => ({ config: {}, path: flag ?? options.configPath ?? null }),
     openStore: async () => store,
     createApiKey: async (_store: unknown, spec: { workspace: string; name?: string }) => {
-      created.push(spec);
+      // The environment it hashes under is the context's: not part of what was asked for.
+      const { env: _env, ...asked } = spec as typeof spec & { env?: unknown };
+      created.push(asked);
       return { key: "agd_NEWKEY", id: "key_1", workspace: spec.workspace };
     },
     createServer: async () => ({
       store,
       models: {
         catalog: () => ({
-          models: [{ id: "mock:default", label: "Mock", provider: "mock", vendorModelId: "default", source: "platform_offering", contextWindowTokens: null, pricing: null, ...(options.mock === false ? {} : { mock: true }) }],
+          models: [
+            {
+              id: "mock:default",
+              label: "Mock",
+              provider: "mock",
+              vendorModelId: "default",
+              source: "platform_offering",
+              contextWindowTokens: null,
+              pricing: null,
+              ...(options.mock === false ? {} : { mock: true }),
+            },
+          ],
           defaultModelId: "mock:default",
         }),
       },

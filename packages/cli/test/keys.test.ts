@@ -15,7 +15,8 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = join(root, "packages/cli/bin/agentd.js");
-if (!existsSync(join(root, "packages/cli/dist/bin.js"))) throw new Error("packages/cli/dist is missing: run `npm run build` (npm test does it)");
+if (!existsSync(join(root, "packages/cli/dist/bin.js")))
+  throw new Error("packages/cli/dist is missing: run `npm run build` (npm test does it)");
 
 interface Exit {
   code: number | null;
@@ -25,7 +26,10 @@ interface Exit {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
@@ -46,7 +50,12 @@ async function create(args: string[], env: Record<string, string> = {}): Promise
   return { key: created.stdout.trim(), id: /Created API key (key_\w+)/.exec(created.stderr)![1]! };
 }
 
-const jsonLines = (text: string) => text.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -61,24 +70,69 @@ function dataDir(): string {
 describe("agentd keys list / revoke on SQLite", () => {
   it("lists keys newest first as a table or JSON lines, never the key or its hash; --workspace filters", async () => {
     const data = dataDir();
-    const first = await create(["--workspace", "acme", "--name", "ci bot", "--data", data]);
+    const first = await create([
+      "--workspace",
+      "acme",
+      "--name",
+      "ci bot",
+      "--scopes",
+      "runs:read, runs:write",
+      "--agents",
+      "support",
+      "--data",
+      data,
+    ]);
     const second = await create(["--workspace", "globex", "--data", data]);
 
     const table = await cli(["keys", "list", "--data", data]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+WORKSPACE\s+NAME\s+PREFIX\s+CREATED\s+REVOKED$/);
+    expect(lines[0]).toMatch(/^ID\s+WORKSPACE\s+NAME\s+PREFIX\s+SCOPES\s+AGENTS\s+CREATED\s+EXPIRES\s+REVOKED$/);
     expect(lines.slice(1).map((line) => line.split(/\s{2,}/))).toEqual([
-      [second.id, "globex", "default", `${second.key.slice(0, 8)}…`, expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), "-"],
-      [first.id, "acme", "ci bot", `${first.key.slice(0, 8)}…`, expect.any(String), "-"],
+      [
+        second.id,
+        "globex",
+        "default",
+        `${second.key.slice(0, 8)}…`,
+        "*",
+        "*",
+        expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        "-",
+        "-",
+      ],
+      [first.id, "acme", "ci bot", `${first.key.slice(0, 8)}…`, "runs:read,runs:write", "support", expect.any(String), "-", "-"],
     ]);
 
     const json = await cli(["keys", "list", "--json", "--data", data]);
     expect(json.code).toBe(0);
     const listed = jsonLines(json.stdout);
     expect(listed).toEqual([
-      { id: second.id, workspace: "globex", workspaceId: expect.stringMatching(/^ws_/), name: "default", displayPrefix: second.key.slice(0, 8), createdAt: expect.any(String), revokedAt: null },
-      { id: first.id, workspace: "acme", workspaceId: expect.stringMatching(/^ws_/), name: "ci bot", displayPrefix: first.key.slice(0, 8), createdAt: expect.any(String), revokedAt: null },
+      {
+        id: second.id,
+        workspace: "globex",
+        workspaceId: expect.stringMatching(/^ws_/),
+        name: "default",
+        displayPrefix: second.key.slice(0, 8),
+        scopes: ["*"],
+        agents: [],
+        expiresAt: null,
+        createdAt: expect.any(String),
+        lastUsedAt: null,
+        revokedAt: null,
+      },
+      {
+        id: first.id,
+        workspace: "acme",
+        workspaceId: expect.stringMatching(/^ws_/),
+        name: "ci bot",
+        displayPrefix: first.key.slice(0, 8),
+        scopes: ["runs:read", "runs:write"],
+        agents: ["support"],
+        expiresAt: null,
+        createdAt: expect.any(String),
+        lastUsedAt: null,
+        revokedAt: null,
+      },
     ]);
     for (const output of [table.stdout, json.stdout]) {
       expect(output).not.toContain(first.key);
@@ -93,6 +147,22 @@ describe("agentd keys list / revoke on SQLite", () => {
     expect(await cli(["keys", "list", "--data", dataDir()])).toEqual({ code: 0, stdout: "no keys\n", stderr: "" });
   });
 
+  it("refuses bad --scopes, --agents and --expires-at flags before touching the store, naming the flag (exit 2)", async () => {
+    const data = dataDir();
+    for (const [flags, named] of [
+      [["--scopes", "runs:everything"], "--scopes"],
+      [["--scopes", "runs:read,runs:read"], "--scopes"],
+      [["--agents", ","], "--agents"],
+      [["--expires-at", "tomorrow"], "--expires-at"],
+      [["--expires-at", "2001-01-01T00:00:00Z"], "--expires-at"],
+    ] as const) {
+      const refused = await cli(["keys", "create", ...flags, "--data", data]);
+      expect(refused.code, flags.join(" ")).toBe(2);
+      expect(refused.stderr, flags.join(" ")).toContain(named);
+    }
+    expect(await cli(["keys", "list", "--data", data])).toMatchObject({ code: 0, stdout: "no keys\n" });
+  });
+
   it("revokes a key: a running server refuses it within 1.1 s; again is fine; an unknown id exits 3", async () => {
     const data = dataDir();
     const { createServer, createLogger } = await import("@agentd/server");
@@ -101,7 +171,8 @@ describe("agentd keys list / revoke on SQLite", () => {
     try {
       const doomed = await create(["--workspace", "acme", "--name", "doomed", "--data", data]);
       const kept = await create(["--workspace", "acme", "--data", data]);
-      const status = async (key: string) => (await fetch(`${url}/api/v1/workspaces/acme/models`, { headers: { authorization: `Bearer ${key}` } })).status;
+      const status = async (key: string) =>
+        (await fetch(`${url}/api/v1/workspaces/acme/models`, { headers: { authorization: `Bearer ${key}` } })).status;
       expect(await status(doomed.key)).toBe(200);
 
       const revoked = await cli(["keys", "revoke", doomed.id, "--data", data]);
@@ -122,7 +193,9 @@ describe("agentd keys list / revoke on SQLite", () => {
 
       const again = await cli(["keys", "revoke", doomed.id, "--data", data]);
       expect(again.code).toBe(0);
-      expect(again.stdout).toMatch(new RegExp(`^API key ${doomed.id} \\(workspace "acme", name "doomed"\\) was already revoked at \\d{4}-.+Z\\.\\n$`));
+      expect(again.stdout).toMatch(
+        new RegExp(`^API key ${doomed.id} \\(workspace "acme", name "doomed"\\) was already revoked at \\d{4}-.+Z\\.\\n$`),
+      );
       const listed = jsonLines((await cli(["keys", "list", "--json", "--data", data])).stdout);
       expect(listed.find((key) => key.id === doomed.id)?.revokedAt).toEqual(expect.stringMatching(/Z$/));
       expect(listed.find((key) => key.id === kept.id)?.revokedAt).toBeNull();

@@ -2,6 +2,7 @@ export * from "./agent.js";
 export * from "./agents.js";
 export * from "./errors.js";
 export * from "./events.js";
+export * from "./keys.js";
 export * from "./limits.js";
 export * from "./messages.js";
 export * from "./metadata.js";

@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   ERROR_RESPONSES,
   IDEMPOTENCY_KEY,
+  KEY_SCOPES,
   PATH_PARAMETERS,
   PATH_ROUTES,
   ROUTES,
@@ -62,9 +63,17 @@ describe("the route table", () => {
     }
   });
 
+  it("names the scope a key needs on every route that takes a key, and on no other", () => {
+    for (const route of table) {
+      const scope = route.scope;
+      if (route.auth === "key") expect(KEY_SCOPES, route.operationId).toContain(scope);
+      else expect(scope, route.operationId).toBeUndefined();
+    }
+  });
+
   it("takes an Idempotency-Key on every POST that creates something, and on no other route", () => {
     const keyed = table.filter((route) => route.headers?.includes(IDEMPOTENCY_KEY)).map((route) => route.operationId);
-    expect(keyed.sort()).toEqual(["createAgent", "createAgentRevision", "createRun", "createSession", "sendSessionMessage"]);
+    expect(keyed.sort()).toEqual(["createAgent", "createAgentRevision", "createKey", "createRun", "createSession", "sendSessionMessage"]);
   });
 
   it("builds the SDK's paths from the table, each parameter percent-encoded", () => {

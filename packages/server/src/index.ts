@@ -3,7 +3,9 @@ export { loadConfig, resolveDataDir, validateConfig, ConfigError, DEFAULT_PORT }
 export type { AgentdConfig, ProviderConfig, ProviderModelConfig, ProviderType } from "./config/types.js";
 export { openStore } from "./store/open.js";
 export type { ActiveRunCounts, ApiKeyRecord, Store, WorkspaceRecord } from "./store/types.js";
-export { createApiKey, hashApiKey, WORKSPACE_SLUG_PATTERN, type CreatedApiKey } from "./auth/keys.js";
+export { createApiKey, WORKSPACE_SLUG_PATTERN, type CreateApiKeyOptions, type CreatedApiKey } from "./auth/keys.js";
+export { KeyHasher, keyHasher } from "./auth/key-hash.js";
+export { keyShape, newApiKey } from "./auth/key-format.js";
 export type { ModelRegistry, LanguageModel } from "./models/types.js";
 export { createLogger, type Logger, type LogLevel } from "./logger.js";
 export { AgentdError } from "./errors.js";

@@ -9,6 +9,8 @@ import { RunEngine } from "./engine/engine.js";
 import { EventLog } from "./events/log.js";
 import { endStreams, endWithErrorFrame, isEventStream, type OpenStream } from "./http/sse/index.js";
 import { auth } from "./http/auth.js";
+import { keyHasher } from "./auth/key-hash.js";
+import { KeyService } from "./keys/service.js";
 import type { Context, Reply } from "./http/context.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { errorResponse } from "./http/error-handler.js";
@@ -26,6 +28,7 @@ import type { RunQueue } from "./queue/types.js";
 import { hostname } from "node:os";
 import { randomBase62 } from "./ids.js";
 import { agentHandlers } from "./routes/agents.js";
+import { keyHandlers } from "./routes/keys.js";
 import { runHandlers } from "./routes/runs.js";
 import { traceHandlers } from "./routes/traces.js";
 import { TraceService } from "./traces/service.js";
@@ -115,8 +118,19 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ? new (await import("./bus/redis.js")).RedisEventBus({ url: cluster.redisUrl, prefix: cluster.prefix, name: cluster.workerId, logger })
     : new MemoryEventBus();
   const queue: RunQueue = cluster
-    ? new (await import("./queue/redis.js")).RedisRunQueue({ url: cluster.redisUrl, prefix: cluster.prefix, workerId: cluster.workerId, logger })
+    ? new (await import("./queue/redis.js")).RedisRunQueue({
+        url: cluster.redisUrl,
+        prefix: cluster.prefix,
+        workerId: cluster.workerId,
+        logger,
+      })
     : new MemoryRunQueue();
+  // AGENTD_KEY_PEPPER, else the store's own (the data directory's file, or PostgreSQL's secrets table).
+  const hasher = await keyHasher(store, env).catch(async (error: unknown) => {
+    await releaseWorker();
+    if (!options.store) await store.close();
+    throw error;
+  });
   const models = options.models ?? createModelRegistry(config, env);
   const metrics = new Metrics(() => models.circuits?.() ?? []);
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
@@ -151,6 +165,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission });
   const sessions = new SessionService(store, runs, engine, log, handoff);
   const traces = new TraceService(store, runs, log);
+  const keys = new KeyService(store, hasher);
   // A definition is checked as an inline run's spec would be: its tools are a request's (issue #8).
   const agents = new AgentService({
     store,
@@ -167,6 +182,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     agents,
     sessions,
     traces,
+    keys,
     models,
     stream: {
       reader: log,
@@ -196,8 +212,9 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ...sessionHandlers(deps),
     ...traceHandlers(deps),
     ...agentHandlers(deps),
+    ...keyHandlers(deps),
   };
-  registerRoutes(router, handlers, { authenticate: auth(store), idempotent: deps.idempotent });
+  registerRoutes(router, handlers, { authenticate: auth(store, hasher), idempotent: deps.idempotent });
 
   const recovered = await engine.recover();
   if (recovered > 0) logger.info({ runs: recovered }, "picked up unfinished runs");

@@ -1,7 +1,8 @@
 import type { Store } from "@agentd/server";
+import { CreateKeyRequest, KEY_SCOPES } from "@agentd/protocol";
 import type { Command } from "commander";
 import { DEFAULT_WORKSPACE, type CliContext } from "../context.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, UsageError } from "../errors.js";
 
 interface StoreFlags {
   data?: string;
@@ -10,6 +11,9 @@ interface StoreFlags {
 interface KeysCreateFlags extends StoreFlags {
   workspace?: string;
   name?: string;
+  scopes?: string;
+  agents?: string;
+  expiresAt?: string;
 }
 
 interface KeysListFlags extends StoreFlags {
@@ -28,6 +32,9 @@ export function registerKeys(program: Command, context: CliContext, done: (exitC
     .description("create an API key; prints the key alone on the last line of stdout")
     .option("--workspace <slug>", `workspace the key belongs to (default: AGENTD_WORKSPACE or ${DEFAULT_WORKSPACE})`)
     .option("--name <name>", "a label to recognise the key by")
+    .option("--scopes <list>", `comma-separated scopes (${KEY_SCOPES.join(", ")}, or *); default: * (every scope)`)
+    .option("--agents <list>", "comma-separated agent ids the key may run (default: every agent)")
+    .option("--expires-at <time>", "when the key stops working (ISO 8601, e.g. 2027-01-01T00:00:00Z)")
     .option("--data <dir>", DATA_HELP)
     .action(async (flags: KeysCreateFlags) => done(await keysCreateCommand(flags, context)));
   keys
@@ -47,9 +54,17 @@ export function registerKeys(program: Command, context: CliContext, done: (exitC
 
 export async function keysCreateCommand(flags: KeysCreateFlags, context: CliContext): Promise<number> {
   const workspace = flags.workspace ?? (context.env.AGENTD_WORKSPACE?.trim() || DEFAULT_WORKSPACE);
+  const shape = createShape(flags);
   return withStore(flags, context, async (store, server, where) => {
-    const created = await server.createApiKey(store, { workspace, ...(flags.name !== undefined ? { name: flags.name } : {}) });
-    context.stderr.write(`Created API key ${created.id} for workspace "${created.workspace}" (${where}).\nIt is shown only once; store it now:\n`);
+    const created = await server.createApiKey(store, {
+      workspace,
+      ...(flags.name !== undefined ? { name: flags.name } : {}),
+      ...shape,
+      env: context.env,
+    });
+    context.stderr.write(
+      `Created API key ${created.id} for workspace "${created.workspace}" (${where}).\nIt is shown only once; store it now:\n`,
+    );
     // Alone on the last line so scripts can take it with `| tail -n 1`.
     context.stdout.write(`${created.key}\n`);
     return 0;
@@ -92,6 +107,36 @@ export async function keysRevokeCommand(id: string, flags: StoreFlags, context: 
   });
 }
 
+/** The scopes, agents and expiry flags of `keys create`, checked as `POST /keys` checks its body (a bad one names its flag). */
+function createShape(flags: KeysCreateFlags): { scopes?: string[]; agents?: string[]; expiresAt?: string } {
+  const list = (value: string) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0);
+  const body = {
+    name: flags.name ?? "default",
+    ...(flags.scopes !== undefined ? { scopes: list(flags.scopes) } : {}),
+    ...(flags.agents !== undefined ? { agents: list(flags.agents) } : {}),
+    ...(flags.expiresAt !== undefined ? { expiresAt: flags.expiresAt } : {}),
+  };
+  if (body.agents?.length === 0) throw new UsageError("--agents: name at least one agent (leave the flag out for every agent)");
+  const parsed = CreateKeyRequest.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const flag = { scopes: "--scopes", agents: "--agents", expiresAt: "--expires-at", name: "--name" }[String(issue.path[0])] ?? "a flag";
+    throw new UsageError(`${flag}: ${issue.message}`);
+  }
+  if (parsed.data.expiresAt !== undefined && Date.parse(parsed.data.expiresAt) <= Date.now())
+    throw new UsageError("--expires-at: must lie in the future");
+  const { scopes, agents, expiresAt } = parsed.data;
+  return {
+    ...(scopes ? { scopes } : {}),
+    ...(agents ? { agents } : {}),
+    ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+  };
+}
+
 /** What `keys list` shows of a key: never its hash. */
 interface ShownKey {
   id: string;
@@ -99,7 +144,11 @@ interface ShownKey {
   workspaceId: string;
   name: string;
   displayPrefix: string;
+  scopes: string[];
+  agents: string[];
+  expiresAt: string | null;
   createdAt: string;
+  lastUsedAt: string | null;
   revokedAt: string | null;
 }
 
@@ -111,7 +160,11 @@ function shownKey(key: Awaited<ReturnType<Store["listApiKeys"]>>[number]): Shown
     workspaceId: key.workspaceId,
     name: key.name,
     displayPrefix: key.displayPrefix,
+    scopes: key.scopes,
+    agents: key.agents,
+    expiresAt: key.expiresAt,
     createdAt: key.createdAt,
+    lastUsedAt: key.lastUsedAt,
     revokedAt: key.revokedAt,
   };
 }
@@ -125,11 +178,30 @@ const plain = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009
 /** Columns padded to their widest cell, as `agentd runs list`. */
 export function formatKeyTable(keys: ShownKey[]): string {
   const rows = [
-    ["ID", "WORKSPACE", "NAME", "PREFIX", "CREATED", "REVOKED"],
-    ...keys.map((key) => [key.id, key.workspace, plain(key.name) || "-", `${key.displayPrefix}…`, shortTime(key.createdAt), shortTime(key.revokedAt)]),
+    ["ID", "WORKSPACE", "NAME", "PREFIX", "SCOPES", "AGENTS", "CREATED", "EXPIRES", "REVOKED"],
+    ...keys.map((key) => [
+      key.id,
+      key.workspace,
+      plain(key.name) || "-",
+      `${key.displayPrefix}…`,
+      key.scopes.join(","),
+      key.agents.length === 0 ? "*" : plain(key.agents.join(",")),
+      shortTime(key.createdAt),
+      shortTime(key.expiresAt),
+      shortTime(key.revokedAt),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 type ServerModule = Awaited<ReturnType<CliContext["loadServer"]>>;
@@ -139,7 +211,11 @@ type ServerModule = Awaited<ReturnType<CliContext["loadServer"]>>;
  * set (schema AGENTD_DB_SCHEMA), else the SQLite file in the data directory;
  * runs `work` with it and a description of where it is, then closes it.
  */
-async function withStore<T>(flags: StoreFlags, context: CliContext, work: (store: Store, server: ServerModule, where: string) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  flags: StoreFlags,
+  context: CliContext,
+  work: (store: Store, server: ServerModule, where: string) => Promise<T>,
+): Promise<T> {
   const server = await context.loadServer();
   const dataDir = server.resolveDataDir(flags.data, context.env);
   const databaseUrl = context.env.DATABASE_URL;

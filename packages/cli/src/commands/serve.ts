@@ -24,14 +24,21 @@ export function registerServe(program: Command, context: CliContext, done: (exit
     .option("--host <host>", "interface to listen on")
     .option("--data <dir>", "data directory (default: AGENTD_DATA_DIR or ./.agentd)")
     .option("--config <file>", "config file (default: ./agentd.config.ts or ./agentd.config.json if present)")
-    .option("--grace-ms <ms>", "on SIGTERM/SIGINT, how long in-flight model steps may finish before the rest is handed back (default: AGENTD_SHUTDOWN_GRACE_MS or 25000)")
-    .option("--backlog <n>", "connections the kernel may queue before agentd accepts them (default: AGENTD_LISTEN_BACKLOG or 4096; Linux caps it at net.core.somaxconn)")
+    .option(
+      "--grace-ms <ms>",
+      "on SIGTERM/SIGINT, how long in-flight model steps may finish before the rest is handed back (default: AGENTD_SHUTDOWN_GRACE_MS or 25000)",
+    )
+    .option(
+      "--backlog <n>",
+      "connections the kernel may queue before agentd accepts them (default: AGENTD_LISTEN_BACKLOG or 4096; Linux caps it at net.core.somaxconn)",
+    )
     .action(async (flags: ServeFlags) => done(await serveCommand(flags, context)));
 }
 
 /** Runs until `context.signal` aborts (SIGINT / SIGTERM), then closes the server and returns 0. */
 export async function serveCommand(flags: ServeFlags, context: CliContext): Promise<number> {
-  const requestedPort = flags.port !== undefined ? parsePort(flags.port, "--port") : context.env.PORT ? parsePort(context.env.PORT, "PORT") : undefined;
+  const requestedPort =
+    flags.port !== undefined ? parsePort(flags.port, "--port") : context.env.PORT ? parsePort(context.env.PORT, "PORT") : undefined;
   const graceMs =
     flags.graceMs !== undefined
       ? parseGrace(flags.graceMs, "--grace-ms")
@@ -60,7 +67,10 @@ export async function serveCommand(flags: ServeFlags, context: CliContext): Prom
     throw error;
   }
   // After listen, so a start that fails cannot swallow the only copy of the first key.
-  const newKey = (await app.store.countApiKeys()) === 0 ? (await server.createApiKey(app.store, { workspace: "default", name: "first-start" })).key : undefined;
+  const newKey =
+    (await app.store.countApiKeys()) === 0
+      ? (await server.createApiKey(app.store, { workspace: "default", name: "first-start", env: context.env })).key
+      : undefined;
   const catalog = app.models.catalog();
   context.stdout.write(
     serveBanner({

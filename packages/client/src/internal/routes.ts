@@ -67,4 +67,9 @@ export const operations = {
   listAgentTags: () => ({ method: "GET", path: "/agent-tags" }),
   putAgentTag: (tag: string) => ({ method: "PUT", path: `/agent-tags/${id(tag)}` }),
   deleteAgentTag: (tag: string) => ({ method: "DELETE", path: `/agent-tags/${id(tag)}` }),
+  createKey: () => ({ method: "POST", path: "/keys" }),
+  listKeys: () => ({ method: "GET", path: "/keys" }),
+  getKey: (keyId: string) => ({ method: "GET", path: `/keys/${id(keyId)}` }),
+  updateKey: (keyId: string) => ({ method: "PATCH", path: `/keys/${id(keyId)}` }),
+  deleteKey: (keyId: string) => ({ method: "DELETE", path: `/keys/${id(keyId)}` }),
 } as const satisfies ClientOperations;

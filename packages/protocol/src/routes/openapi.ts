@@ -13,6 +13,7 @@ export const PATH_PARAMETERS: Record<string, string> = {
   agentId: "A registry agent's id (`^[a-z0-9][a-z0-9_-]{0,63}$`) or a config agent's",
   revision: "A revision number (1, 2, …)",
   tag: "A tag's name (`^[a-z0-9][a-z0-9\\-_]*$`)",
+  keyId: "An API key's id (`key_…`)",
 };
 
 /**

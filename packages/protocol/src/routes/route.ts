@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { KeyScope } from "../keys.js";
 import type { RequestHeader } from "./headers.js";
 
 /** Groups of operations: the document's tags, a generator's resources (`client.runs.create`). */
@@ -9,6 +10,7 @@ export const TAGS = {
   sessions: "Conversations whose messages are runs on a shared history",
   traces: "What a run did: its spans (model steps, tool calls, waits), usage and cost",
   agents: "The agents registry: agents, their revisions and tags",
+  keys: "API keys of the workspace, their scopes and agents (keys:admin)",
 } as const;
 
 /*
@@ -18,7 +20,7 @@ export const TAGS = {
  * hono's zod-openapi `createRoute` objects, flattened to what agentd uses.
  */
 
-export type Method = "GET" | "POST" | "PUT" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /**
  * `key`: an API key of the path's workspace (`Authorization: Bearer` or
@@ -34,7 +36,7 @@ export type Auth = "key" | "none";
  * 503 everywhere) are added by `errorStatuses` in errors.ts, so a
  * declaration cannot forget them.
  */
-export type ErrorStatus = 400 | 404 | 409 | 429 | 503;
+export type ErrorStatus = 400 | 403 | 404 | 409 | 429 | 503;
 
 /** A query parameter as a client sends it (the zod schema parses strings, so its JSON Schema would not say this). */
 export interface QueryParameter {
@@ -65,10 +67,11 @@ export interface RouteDeclaration {
   tag: keyof typeof TAGS;
   auth: Auth;
   /**
-   * The permission a key needs (issue #12 brings scoped keys); reserved:
-   * nothing reads it yet, every key may call every `auth: "key"` route.
+   * The scope a key needs to call the route (issue #12; `*` has them all);
+   * required of every `auth: "key"` route (a test walks the table). A key
+   * without it is a 403.
    */
-  scope?: string;
+  scope?: KeyScope;
   /** Query parameters: their wire form, and the zod schema that parses them (when the route validates them as an object). */
   query?: { parameters: readonly QueryParameter[]; schema?: z.ZodType };
   headers?: readonly RequestHeader[];

@@ -49,6 +49,7 @@ export const systemRoutes = {
     summary: "List runnable models",
     tag: "models",
     auth: "key",
+    scope: "agents:read",
     responses: { 200: { description: "Catalog", schema: ModelCatalog } },
   }),
 } as const;

@@ -1,7 +1,7 @@
-import { headers } from "@agentd/protocol";
-import { hashApiKey } from "../auth/keys.js";
+import { headers, type KeyScope } from "@agentd/protocol";
+import { KeyHasher } from "../auth/key-hash.js";
 import { AgentdError } from "../errors.js";
-import type { Store, WorkspaceRecord } from "../store/types.js";
+import type { ApiKeyRecord, Store, WorkspaceRecord } from "../store/types.js";
 import type { Middleware } from "./context.js";
 
 /**
@@ -12,44 +12,88 @@ import type { Middleware } from "./context.js";
 const CACHE_TTL_MS = 1_000;
 const CACHE_MAX = 10_000;
 
+/** A use of a key is written at most this often per process (lastUsedAt), off the request path. */
+const TOUCH_EVERY_MS = 60_000;
+
+interface Found {
+  key: ApiKeyRecord;
+  workspace: WorkspaceRecord;
+}
+
 interface CacheEntry {
-  /** The key's workspace, or undefined when no live key has this hash. */
-  lookup: Promise<WorkspaceRecord | undefined>;
+  /** The key and its workspace, or undefined when no live key has this hash. */
+  lookup: Promise<Found | undefined>;
   expires: number;
 }
 
 /**
  * API-key auth for `/api/v1/workspaces/{workspace}/...` (seed 004 §2): the key
- * from `Authorization: Bearer` or `X-API-Key`; unknown or revoked → 401; a key
- * of another workspace → 404, so a key cannot probe which workspaces exist.
- * Lookups are cached for 1 s (CACHE_TTL_MS), and concurrent requests with one
- * key share a single lookup; unknown keys are not cached.
+ * from `Authorization: Bearer` or `X-API-Key`; unknown, revoked or expired →
+ * 401 (a malformed one without a store read); a key of another workspace →
+ * 404, so a key cannot probe which workspaces exist. Lookups are cached for
+ * 1 s (CACHE_TTL_MS), and concurrent requests with one key share a single
+ * lookup; unknown keys are not cached. Sets ctx.workspace and ctx.key; the
+ * route's scope is checked next (requireScope).
  */
-export function auth(store: Store): Middleware {
+export function auth(store: Store, hasher: KeyHasher): Middleware {
   const cache = new Map<string, CacheEntry>();
+  const touched = new Map<string, number>();
   const lookUp = (hash: string, now: number): CacheEntry => {
-    const entry: CacheEntry = { lookup: store.findApiKeyByHash(hash).then((found) => found?.workspace), expires: now + CACHE_TTL_MS };
+    const entry: CacheEntry = {
+      lookup: store.findApiKeyByHash(hash).then((found) => (found && KeyHasher.same(found.key.hash, hash) ? found : undefined)),
+      expires: now + CACHE_TTL_MS,
+    };
     // A failed or negative lookup is forgotten, so the next request asks the store again.
     const forget = () => {
       if (cache.get(hash) === entry) cache.delete(hash);
     };
-    entry.lookup.then((workspace) => workspace ?? forget(), forget);
+    entry.lookup.then((found) => found ?? forget(), forget);
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(hash, entry);
     return entry;
   };
+  const touch = (key: ApiKeyRecord, now: number) => {
+    const last = touched.get(key.id) ?? (key.lastUsedAt ? Date.parse(key.lastUsedAt) : 0);
+    if (now - last < TOUCH_EVERY_MS) return;
+    if (touched.size >= CACHE_MAX) touched.clear();
+    touched.set(key.id, now);
+    // Bookkeeping, not a guarantee: a failed write is tried again a minute later.
+    store.touchApiKey(key.id, new Date(now).toISOString()).catch(() => touched.delete(key.id));
+  };
   return async (ctx, next) => {
-    const key = presentedKey(ctx.req.headers);
-    if (!key) throw new AgentdError("unauthorized", "missing API key: send Authorization: Bearer <key> or X-API-Key");
-    const hash = hashApiKey(key);
+    const presented = presentedKey(ctx.req.headers);
+    if (!presented) throw new AgentdError("unauthorized", "missing API key: send Authorization: Bearer <key> or X-API-Key");
+    const hash = hasher.hash(presented);
+    if (hash === undefined) throw new AgentdError("unauthorized", "invalid API key");
     const now = Date.now();
     const cached = cache.get(hash);
-    const workspace = await (cached !== undefined && cached.expires > now ? cached : lookUp(hash, now)).lookup;
-    if (!workspace) throw new AgentdError("unauthorized", "invalid API key");
+    const found = await (cached !== undefined && cached.expires > now ? cached : lookUp(hash, now)).lookup;
+    if (!found) throw new AgentdError("unauthorized", "invalid API key");
+    const { key, workspace } = found;
+    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now) throw new AgentdError("unauthorized", "this API key has expired");
     if (workspace.slug !== ctx.params.workspace) {
       throw new AgentdError("not_found", `workspace ${ctx.params.workspace ?? ""} not found`);
     }
     ctx.workspace = workspace;
+    ctx.key = key;
+    touch(key, now);
+    return next();
+  };
+}
+
+/** Whether a key has a scope (`*` has every one). */
+export function hasScope(key: ApiKeyRecord, scope: KeyScope): boolean {
+  return key.scopes.includes("*") || key.scopes.includes(scope);
+}
+
+/** After auth: a key without the route's scope is a 403 naming it. */
+export function requireScope(scope: KeyScope): Middleware {
+  return (ctx, next) => {
+    if (!ctx.key || !hasScope(ctx.key, scope)) {
+      throw new AgentdError("forbidden", `this API key lacks the scope ${scope}`, {
+        hint: "An admin key (keys:admin) can add it: PATCH /keys/{keyId} with the key's scopes.",
+      });
+    }
     return next();
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { WorkspaceRecord } from "../store/types.js";
+import type { ApiKeyRecord, WorkspaceRecord } from "../store/types.js";
 
 export interface Context {
   req: IncomingMessage;
@@ -11,6 +11,8 @@ export interface Context {
   route?: string;
   /** Set by the auth middleware on workspace routes. */
   workspace?: WorkspaceRecord;
+  /** The key that authenticated the request (auth middleware): its scopes and agent allowlist. */
+  key?: ApiKeyRecord;
 }
 
 /** What a JSON handler returns; a handler that wrote the response itself returns nothing. */
@@ -25,6 +27,11 @@ export type Middleware = (ctx: Context, next: () => Promise<Reply | void>) => Pr
 
 export function json(status: number, body: unknown): Reply {
   return { status, body };
+}
+
+export function keyOf(ctx: Context): ApiKeyRecord {
+  if (!ctx.key) throw new Error("route needs the auth middleware");
+  return ctx.key;
 }
 
 export function workspaceOf(ctx: Context): WorkspaceRecord {

@@ -1,5 +1,6 @@
 import { IDEMPOTENCY_KEY, ROUTES, type OperationId, type RouteDeclaration } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
+import { requireScope } from "./auth.js";
 import type { Handler, Middleware } from "./context.js";
 import type { Router } from "./router.js";
 
@@ -8,7 +9,7 @@ export type Handlers = Partial<Record<OperationId, Handler>>;
 
 /** The middleware a route's declaration asks for. */
 export interface RouteMiddleware {
-  /** For `auth: "key"`: sets ctx.workspace, or 401/404. */
+  /** For `auth: "key"`: sets ctx.workspace and ctx.key, or 401/404; the route's scope (403) is checked after it. */
   authenticate: Middleware;
   /** For routes that take an Idempotency-Key. */
   idempotent: Middleware;
@@ -29,6 +30,10 @@ export function registerRoutes(router: Router, handlers: Handlers, middleware: R
     const declared: RouteDeclaration = route;
     const handler = handlers[route.operationId];
     const stack: Middleware[] = declared.auth === "key" ? [middleware.authenticate] : [];
+    if (declared.auth === "key") {
+      if (!declared.scope) throw new Error(`route ${declared.operationId} needs a key but declares no scope`);
+      stack.push(requireScope(declared.scope));
+    }
     if (handler && declared.headers?.includes(IDEMPOTENCY_KEY)) stack.push(middleware.idempotent);
     router.on(declared.method, declared.path, ...stack, handler ?? notImplemented(declared));
   }

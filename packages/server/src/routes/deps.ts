@@ -1,6 +1,7 @@
 import type { AgentService } from "../agents/service.js";
 import type { BodyLimits } from "../http/body.js";
 import type { Middleware } from "../http/context.js";
+import type { KeyService } from "../keys/service.js";
 import type { StreamOptions } from "../http/sse/index.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
@@ -14,6 +15,7 @@ export interface AppDeps {
   agents: AgentService;
   sessions: SessionService;
   traces: TraceService;
+  keys: KeyService;
   models: ModelRegistry;
   stream: StreamOptions;
   limits: BodyLimits;

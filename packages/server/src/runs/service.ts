@@ -42,16 +42,32 @@ export interface RunServiceDeps {
   config: AgentdConfig;
 }
 
+/**
+ * A key bound to agents (its allowlist, issue #12) runs only those: another
+ * agent, or an inline one (a prompt of the caller's, which would get round
+ * the list), is a 403 naming what it may run.
+ */
+export function assertAgentAllowed(allowed: readonly string[], agentId: string | undefined): void {
+  if (allowed.length === 0 || (agentId !== undefined && allowed.includes(agentId))) return;
+  const may = `this API key may run only the agents ${allowed.join(", ")}`;
+  throw new AgentdError(
+    "forbidden",
+    agentId === undefined ? `${may}, named by agentId or tag: not an inline agent` : `${may}, not '${agentId}'`,
+  );
+}
+
 /** Creating, reading, answering and cancelling runs: what the routes call. */
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
-  async create(workspace: WorkspaceRecord, body: CreateRunRequest): Promise<CreateRunResponse> {
+  /** `allowed`: the agent ids the caller's key may run (its allowlist; empty: every agent). */
+  async create(workspace: WorkspaceRecord, body: CreateRunRequest, allowed: readonly string[] = []): Promise<CreateRunResponse> {
     const { prompt, messages, dependencies, ...specInput } = body;
     // Inline and config agents stay synchronous (the hot path: no await, no store read).
     const { spec, agent } = this.namesRegistryAgent(specInput)
       ? await this.resolveNamed(workspace, specInput)
       : { spec: this.resolveSpec(specInput), agent: undefined };
+    assertAgentAllowed(allowed, spec.agentId);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
     const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent);
     const admitted = await this.deps.admission.admit(workspace.id);
@@ -66,9 +82,19 @@ export class RunService {
   }
 
   /** A session message: a run on the session's history, one at a time per session. */
-  async createInSession(workspace: WorkspaceRecord, session: SessionRecord, body: SessionMessageRequest): Promise<CreateRunResponse> {
+  async createInSession(
+    workspace: WorkspaceRecord,
+    session: SessionRecord,
+    body: SessionMessageRequest,
+    allowed: readonly string[] = [],
+  ): Promise<CreateRunResponse> {
     const base = session.agentSpec;
-    const spec: AgentSpec = { ...base, ...(body.tools ? { tools: body.tools } : {}), ...(body.modelParams ? { modelParams: { ...base.modelParams, ...body.modelParams } } : {}) };
+    assertAgentAllowed(allowed, base.agentId);
+    const spec: AgentSpec = {
+      ...base,
+      ...(body.tools ? { tools: body.tools } : {}),
+      ...(body.modelParams ? { modelParams: { ...base.modelParams, ...body.modelParams } } : {}),
+    };
     if (body.tools) {
       assertUniqueToolNames(spec.tools ?? []);
       // The message's tools are the request's own, whatever agent the session runs (issue #8).
@@ -78,7 +104,16 @@ export class RunService {
     const metadata: Metadata = { ...session.metadata, ...body.metadata };
     // A session named by a tag keeps the revision it resolved when it was created.
     const agent = session.agentRevision === null ? undefined : { revision: session.agentRevision, tag: session.agentTag };
-    const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id, body.dependencies ?? {}, agent);
+    const record = newRunRecord(
+      workspace,
+      spec,
+      metadata,
+      session.messages,
+      [{ role: "user", content: body.prompt }],
+      session.id,
+      body.dependencies ?? {},
+      agent,
+    );
     const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
     const admitted = await this.deps.admission.admit(workspace.id);
     try {
@@ -117,7 +152,12 @@ export class RunService {
     const reference = tag !== undefined ? { tag } : { agentId: specInput.agentId!, ...(revision !== undefined ? { revision } : {}) };
     const found = await this.deps.store.resolveAgent(workspace.id, reference);
     if (found === undefined) {
-      const what = tag !== undefined ? `tag '${tag}'` : revision !== undefined ? `revision ${revision} of agent '${specInput.agentId}'` : `agent '${specInput.agentId}'`;
+      const what =
+        tag !== undefined
+          ? `tag '${tag}'`
+          : revision !== undefined
+            ? `revision ${revision} of agent '${specInput.agentId}'`
+            : `agent '${specInput.agentId}'`;
       throw new AgentdError("not_found", `${what} not found`, {
         hint: "Agents come from the registry (POST /agents, PUT /agent-tags/{tag}) or the server's config file.",
         issues: [{ path: tag !== undefined ? "tag" : revision !== undefined ? "revision" : "agentId", message: `${what} not found` }],
@@ -216,7 +256,10 @@ export class RunService {
     const rows = await this.deps.store.listRuns(workspace.id, filter, { limit: query.limit + 1, ...(after ? { after } : {}) });
     const runs = rows.slice(0, query.limit);
     const last = runs.at(-1);
-    return { runs: runs.map((run) => toSnapshot(workspace, run)), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return {
+      runs: runs.map((run) => toSnapshot(workspace, run)),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
   }
 
   async submitToolResult(workspace: WorkspaceRecord, runId: string, toolUseId: string, outcome: { result?: string; error?: string }) {

@@ -3,7 +3,7 @@ import type { RunEngine } from "../engine/engine.js";
 import type { EventLog } from "../events/log.js";
 import { notFound } from "../errors.js";
 import { newId } from "../ids.js";
-import type { RunService } from "../runs/service.js";
+import { assertAgentAllowed, type RunService } from "../runs/service.js";
 import { redactAgentSpec } from "../tools/redaction.js";
 import type { SessionHandoff } from "./handoff.js";
 import type { SessionRecord, Store, WorkspaceRecord } from "../store/types.js";
@@ -18,8 +18,10 @@ export class SessionService {
     private readonly handoff: SessionHandoff,
   ) {}
 
-  async create(workspace: WorkspaceRecord, body: CreateSessionRequest): Promise<CreateSessionResponse> {
+  /** `allowed`: the agent ids the caller's key may run (empty: every agent). */
+  async create(workspace: WorkspaceRecord, body: CreateSessionRequest, allowed: readonly string[] = []): Promise<CreateSessionResponse> {
     const { spec, agent } = await this.runs.resolveNamed(workspace, body);
+    assertAgentAllowed(allowed, spec.agentId);
     const now = new Date().toISOString();
     const session: SessionRecord = {
       id: newId("ses"),

@@ -1,13 +1,4 @@
-import type {
-  AgentSpec,
-  ChatMessage,
-  Metadata,
-  ResultSubtype,
-  RunStatus,
-  SessionStatus,
-  ToolCall,
-  Usage,
-} from "@agentd/protocol";
+import type { AgentSpec, ChatMessage, Metadata, ResultSubtype, RunStatus, SessionStatus, ToolCall, Usage } from "@agentd/protocol";
 import type { ConversationMessage } from "../models/types.js";
 
 export interface WorkspaceRecord {
@@ -22,10 +13,28 @@ export interface ApiKeyRecord {
   name: string;
   /** First characters of the key, safe to display (`agd_AbC1…`). */
   displayPrefix: string;
-  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  /**
+   * HMAC-SHA-256 of the whole key under the server's pepper, hex (auth/key-hash.ts);
+   * plain SHA-256 for keys made before issue #12. The key itself is never stored.
+   */
   hash: string;
+  /** What the key may do (KEY_SCOPES, or `*`). Keys made before issue #12 have `["*"]`. */
+  scopes: string[];
+  /** Agent ids it may run; empty: every agent. */
+  agents: string[];
+  /** When it stops working; null: never. */
+  expiresAt: string | null;
   createdAt: string;
+  /** Written at most once a minute per process (http/auth.ts). */
+  lastUsedAt: string | null;
   revokedAt: string | null;
+}
+
+/** What `PATCH /keys/{keyId}` may change. */
+export interface ApiKeyPatch {
+  name?: string;
+  scopes?: string[];
+  agents?: string[];
 }
 
 /** A tool call of the current turn, waiting for (or holding) its result. */
@@ -309,10 +318,7 @@ export interface IdempotencyBegin extends IdempotencyHold {
  * `done`, the stored reply; `mismatch`, the key belongs to another request.
  */
 export type IdempotencyState =
-  | { state: "new" }
-  | { state: "pending" }
-  | { state: "done"; status: number; body: unknown }
-  | { state: "mismatch" };
+  { state: "new" } | { state: "pending" } | { state: "done"; status: number; body: unknown } | { state: "mismatch" };
 
 export interface CommitResult {
   /** Runs whose writes were refused because their lease moved on (a zombie writer). */
@@ -360,6 +366,20 @@ export interface Store {
    * (http/auth.ts: 1 s).
    */
   revokeApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /** A key of the workspace by id, revoked or not. */
+  getApiKey(workspaceId: string, id: string): Promise<ApiKeyRecord | undefined>;
+  /** Changes a key that is not revoked; undefined when the workspace has no such live key. */
+  updateApiKey(workspaceId: string, id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined>;
+  /** Records a key's use at `at` (http/auth.ts calls it at most once a minute per key and process, off the request path). */
+  touchApiKey(id: string, at: string): Promise<void>;
+  /**
+   * The server's key pepper (auth/key-hash.ts) when AGENTD_KEY_PEPPER is not
+   * set: 32 random bytes made on first use and the same for every process
+   * of this store afterwards. SQLite: the file `key-pepper` beside the
+   * database (mode 0600); in memory: one per store; PostgreSQL: a row of
+   * its `secrets` table.
+   */
+  keyPepper(): Promise<Buffer>;
 
   // --- runs ----------------------------------------------------------------
   /**
@@ -375,7 +395,11 @@ export interface Store {
    * At most `page.limit` rows, all strictly after `page.after` in that
    * order (keyset pagination: stable while runs are added).
    */
-  listRuns(workspaceId: string, filter: RunFilter, page: { limit: number; after?: { createdAt: string; id: string } }): Promise<RunRecord[]>;
+  listRuns(
+    workspaceId: string,
+    filter: RunFilter,
+    page: { limit: number; after?: { createdAt: string; id: string } },
+  ): Promise<RunRecord[]>;
   /**
    * How many of a workspace's runs are `queued`, `running` and `paused` now
    * (per-workspace caps). One indexed count (runs by workspace and status),

@@ -37,7 +37,15 @@ export interface RouteHint {
 const prompt = (w: World) =>
   fc.oneof(
     { weight: 4, arbitrary: fc.string({ maxLength: 30 }).map((text) => `hello ${text}`) },
-    { weight: 1, arbitrary: fc.constantFrom("call get_time {}", "call approve_me {}", `call ${w.codeTool} {"n":1}`, `call ${w.codeTool} {}\ncall get_time {}`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "call get_time {}",
+        "call approve_me {}",
+        `call ${w.codeTool} {"n":1}`,
+        `call ${w.codeTool} {}\ncall get_time {}`,
+      ),
+    },
   );
 const toolSets = (w: World) =>
   fc.constantFrom<unknown[]>(
@@ -45,7 +53,10 @@ const toolSets = (w: World) =>
     [{ kind: "local", name: "get_time", description: "the time", parameters: { type: "object", properties: {} } }],
     [{ kind: "local", name: "approve_me", requiresApproval: true }],
     [{ kind: "code", name: w.codeTool, parameters: { type: "object", properties: { n: { type: "number" } } } }],
-    [{ kind: "code", name: w.codeTool }, { kind: "local", name: "get_time" }],
+    [
+      { kind: "code", name: w.codeTool },
+      { kind: "local", name: "get_time" },
+    ],
   );
 const modelId = fc.constantFrom("mock", "provider:mock", "provider:mock:mock");
 const spec = (w: World) =>
@@ -53,7 +64,10 @@ const spec = (w: World) =>
     fc.record({ systemPrompt: fc.constantFrom("You are terse.", "s"), modelId, tools: toolSets(w) }, { requiredKeys: ["systemPrompt"] }),
     fc.record({ agentId: fc.constant(w.agentId), tools: toolSets(w) }, { requiredKeys: ["agentId"] }),
   );
-const messages = fc.array(fc.record({ role: fc.constantFrom("user", "assistant", "system"), content: fc.string({ maxLength: 20 }) }), { minLength: 1, maxLength: 3 });
+const messages = fc.array(fc.record({ role: fc.constantFrom("user", "assistant", "system"), content: fc.string({ maxLength: 20 }) }), {
+  minLength: 1,
+  maxLength: 3,
+});
 
 /**
  * One entry per operation of the route table, by operationId: a route
@@ -68,7 +82,11 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   getOpenApiDocument: {},
   listModels: {},
   listRuns: {
-    query: { cursor: (w) => fc.constantFrom(...w.cursors), agentId: (w) => fc.constant(w.agentId), sessionId: (w) => fc.constantFrom(...w.sessions.a) },
+    query: {
+      cursor: (w) => fc.constantFrom(...w.cursors),
+      agentId: (w) => fc.constant(w.agentId),
+      sessionId: (w) => fc.constantFrom(...w.sessions.a),
+    },
   },
   createRun: {
     body: (w) =>
@@ -89,16 +107,25 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   streamRun: {},
   submitToolResult: {
     body: (w) =>
-      fc.record({ toolUseId: fc.constantFrom(...w.toolUseIds), result: fc.string({ maxLength: 20 }), error: fc.string({ maxLength: 20 }) }, { requiredKeys: ["toolUseId"] }),
+      fc.record(
+        { toolUseId: fc.constantFrom(...w.toolUseIds), result: fc.string({ maxLength: 20 }), error: fc.string({ maxLength: 20 }) },
+        { requiredKeys: ["toolUseId"] },
+      ),
     ids: (w) => ({ runId: w.runs.pausedLocal }),
   },
   continueRun: {
     body: (w) =>
       fc.record({
-        approvals: fc.array(fc.record({ toolUseId: fc.constantFrom(...w.toolUseIds), approved: fc.boolean(), reason: fc.string({ maxLength: 20 }) }, { requiredKeys: ["toolUseId", "approved"] }), {
-          minLength: 1,
-          maxLength: 2,
-        }),
+        approvals: fc.array(
+          fc.record(
+            { toolUseId: fc.constantFrom(...w.toolUseIds), approved: fc.boolean(), reason: fc.string({ maxLength: 20 }) },
+            { requiredKeys: ["toolUseId", "approved"] },
+          ),
+          {
+            minLength: 1,
+            maxLength: 2,
+          },
+        ),
       }),
     ids: (w) => ({ runId: w.runs.pausedApproval }),
   },
@@ -131,8 +158,22 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   listAgentRevisions: {},
   getAgentRevision: {},
   listAgentTags: {},
-  putAgentTag: { body: (w) => fc.record({ agentId: fc.constantFrom("support", "fuzz-agent", w.agentId), revision: fc.constantFrom(1, 2, 3) }) },
+  putAgentTag: {
+    body: (w) => fc.record({ agentId: fc.constantFrom("support", "fuzz-agent", w.agentId), revision: fc.constantFrom(1, 2, 3) }),
+  },
   deleteAgentTag: {},
+  // Keys (issue #12): bodies from the schema; ids unknown or bad only, so no request revokes the key the fuzz attacks with.
+  createKey: {
+    body: () =>
+      fc.record(
+        { name: fc.string({ minLength: 1, maxLength: 10 }), scopes: fc.subarray(["runs:read", "runs:write", "*"], { minLength: 1 }) },
+        { requiredKeys: ["name"] },
+      ),
+  },
+  listKeys: {},
+  getKey: {},
+  updateKey: { body: () => fc.record({ name: fc.string({ minLength: 1, maxLength: 10 }) }) },
+  deleteKey: {},
 };
 
 /** A path segment as sent, and the value the server should decode it to (undefined: it should refuse it). */
@@ -146,7 +187,9 @@ const plain = (value: string): Segment => ({ text: percentEncode(value), decoded
 /** Percent-encoding in bad shape, truncated sequences, encoded lone surrogates, overlong forms, NUL. */
 const badSegment: fc.Arbitrary<Segment> = fc.oneof(
   fc.constantFrom("%", "%E0%A4%A", "%zz", "%ED%A0%80", "%C0%AF", "%FF", "%2", "%%41").map((text) => ({ text })),
-  fc.constantFrom("%00", "a%2Fb", "%2e%2e", "%20", "+", "run_%00x", "%F0%9F%98%80", "%EF%BF%BF", "%E2%80%AE").map((text) => ({ text, decoded: decodeURIComponent(text) })),
+  fc
+    .constantFrom("%00", "a%2Fb", "%2e%2e", "%20", "+", "run_%00x", "%F0%9F%98%80", "%EF%BF%BF", "%E2%80%AE")
+    .map((text) => ({ text, decoded: decodeURIComponent(text) })),
   weirdString.filter((s) => s.length > 0).map(plain),
   fc.constantFrom(300, 2_000, 6_000).map((n) => plain("r".repeat(n))),
 );
@@ -154,7 +197,10 @@ const badSegment: fc.Arbitrary<Segment> = fc.oneof(
 const unknownId = (prefix: string) => fc.stringMatching(/^[A-Za-z0-9]{20}$/).map((id) => plain(`${prefix}_${id}`));
 
 /** Fully percent-encoded: the same id, spelled differently. */
-const spelledOut = (id: string): Segment => ({ text: [...Buffer.from(id, "utf8")].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join(""), decoded: id });
+const spelledOut = (id: string): Segment => ({
+  text: [...Buffer.from(id, "utf8")].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join(""),
+  decoded: id,
+});
 
 function segment(name: string, w: World, preferred: string[] | undefined): fc.Arbitrary<Segment> {
   switch (name) {
@@ -205,6 +251,8 @@ function segment(name: string, w: World, preferred: string[] | undefined): fc.Ar
         // Not `%2e%2e`: a dot segment, which URL parsing resolves, so `/revisions/%2e%2e` is GET /agents/{agentId}, another route answering.
         { weight: 2, arbitrary: badSegment.filter((segment) => segment.text !== "%2e%2e") },
       );
+    case "keyId":
+      return fc.oneof({ weight: 4, arbitrary: unknownId("key") }, { weight: 1, arbitrary: badSegment });
     default:
       throw new Error(`no generator for the path parameter {${name}}: add one to segment() in requests.ts`);
   }
@@ -226,7 +274,11 @@ function authArb(w: World): fc.Arbitrary<Auth> {
         { headers: bearer(w.a.key), workspace: w.a.slug, tag: "key:a" },
         { headers: { "x-api-key": w.a.key }, workspace: w.a.slug, tag: "key:a(x-api-key)" },
         { headers: { authorization: `bearer   ${w.a.key}  ` }, workspace: w.a.slug, tag: "key:a(spaced)" },
-        { headers: { "x-api-key": w.a.key, authorization: "Bearer agd_wrongwrongwrongwrongwrongwrong12" }, workspace: w.a.slug, tag: "key:a(x-api-key wins)" },
+        {
+          headers: { "x-api-key": w.a.key, authorization: "Bearer agd_wrongwrongwrongwrongwrongwrong12" },
+          workspace: w.a.slug,
+          tag: "key:a(x-api-key wins)",
+        },
       ),
     },
     { weight: 2, arbitrary: fc.constant<Auth>({ headers: {}, tag: "key:none" }) },
@@ -242,15 +294,27 @@ function authArb(w: World): fc.Arbitrary<Auth> {
           { authorization: `Bearer ${w.a.key.slice(0, -1)}` },
           { authorization: `Bearer ${w.a.key}x` },
           { authorization: `Bearer ${w.a.key.toUpperCase()}` },
-          { authorization: "Bearer agd_\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9" },
+          {
+            authorization:
+              "Bearer agd_\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9",
+          },
           { authorization: `Bearer ${"k".repeat(4000)}` },
           { "x-api-key": " " },
           { "x-api-key": "%00" },
         )
         .map((headers): Auth => ({ headers, tag: "key:malformed" })),
     },
-    { weight: 2, arbitrary: fc.constantFrom<Auth>({ headers: bearer(w.b.key), workspace: w.b.slug, tag: "key:b" }, { headers: { "x-api-key": w.c.key }, workspace: w.c.slug, tag: "key:c" }) },
-    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9]{32}$/).map((id): Auth => ({ headers: bearer(`agd_${id}`), tag: "key:unknown" })) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom<Auth>(
+        { headers: bearer(w.b.key), workspace: w.b.slug, tag: "key:b" },
+        { headers: { "x-api-key": w.c.key }, workspace: w.c.slug, tag: "key:c" },
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.stringMatching(/^[A-Za-z0-9]{32}$/).map((id): Auth => ({ headers: bearer(`agd_${id}`), tag: "key:unknown" })),
+    },
   );
 }
 
@@ -300,11 +364,31 @@ function queryMutation(w: World, route: Route): fc.Arbitrary<{ parts: QueryPart[
   const anyName = names.length > 0 ? fc.constantFrom(...names) : fc.constantFrom("limit", "cursor");
   const one = (tag: string, parts: fc.Arbitrary<QueryPart[]>) => parts.map((p) => ({ parts: p, tag }));
   return fc.oneof(
-    one("query:repeat", fc.tuple(anyName, fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })).map(([name, x, y]) => [{ name, value: x }, { name, value: y }])),
+    one(
+      "query:repeat",
+      fc.tuple(anyName, fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })).map(([name, x, y]) => [
+        { name, value: x },
+        { name, value: y },
+      ]),
+    ),
     one(
       "query:unknown",
       fc
-        .tuple(fc.constantFrom("__proto__", "constructor", "prototype", "stauts", "LIMIT", "limit[]", "", "toString", "a".repeat(300), "hasOwnProperty"), fc.string({ maxLength: 8 }))
+        .tuple(
+          fc.constantFrom(
+            "__proto__",
+            "constructor",
+            "prototype",
+            "stauts",
+            "LIMIT",
+            "limit[]",
+            "",
+            "toString",
+            "a".repeat(300),
+            "hasOwnProperty",
+          ),
+          fc.string({ maxLength: 8 }),
+        )
         .map(([name, value]) => [{ name, value }]),
     ),
     // At most 4 KB encoded each (3 of them stay under node's 16 KB header limit; raw:huge-header goes past it).
@@ -323,24 +407,64 @@ function queryMutation(w: World, route: Route): fc.Arbitrary<{ parts: QueryPart[
     one(
       "query:limit",
       fc
-        .constantFrom("-1", "0", "NaN", "1e2", "101", "1.5", "", "Infinity", "0x10", " 5", "00001", "99999999999999999999", "-0", "+5", "5abc", "\u0661", "100", "1")
+        .constantFrom(
+          "-1",
+          "0",
+          "NaN",
+          "1e2",
+          "101",
+          "1.5",
+          "",
+          "Infinity",
+          "0x10",
+          " 5",
+          "00001",
+          "99999999999999999999",
+          "-0",
+          "+5",
+          "5abc",
+          "\u0661",
+          "100",
+          "1",
+        )
         .map((value) => [{ name: "limit", value }]),
     ),
-    one("query:cursor", badCursor(w).map((value) => [{ name: "cursor", value }])),
+    one(
+      "query:cursor",
+      badCursor(w).map((value) => [{ name: "cursor", value }]),
+    ),
     one(
       "query:date",
       fc
         .tuple(
           fc.constantFrom("createdAfter", "createdBefore"),
-          fc.constantFrom("2026-02-30", "2026-01-01T25:00:00Z", "+275760-09-13T00:00:00Z", "0000-01-01", "9999-12-31T23:59:59.999999999Z", "2026-01-01T00:00:00", "1e10", "now", "", "2026-01-01T00:00:00.000+99:99"),
+          fc.constantFrom(
+            "2026-02-30",
+            "2026-01-01T25:00:00Z",
+            "+275760-09-13T00:00:00Z",
+            "0000-01-01",
+            "9999-12-31T23:59:59.999999999Z",
+            "2026-01-01T00:00:00",
+            "1e10",
+            "now",
+            "",
+            "2026-01-01T00:00:00.000+99:99",
+          ),
         )
         .map(([name, value]) => [{ name, value }]),
     ),
     one(
       "query:status",
-      fc.constantFrom("nope", "", ",", "paused,,running", "PAUSED", "queued,".repeat(200), "__proto__").map((value) => [{ name: "status", value }]),
+      fc
+        .constantFrom("nope", "", ",", "paused,,running", "PAUSED", "queued,".repeat(200), "__proto__")
+        .map((value) => [{ name: "status", value }]),
     ),
-    one("query:lastSeq", fc.constantFrom("-1", "abc", "1e3", "", "9".repeat(20), "007", "999999999999999", "1.5", " 3").map((value) => [{ name: "lastSeq", value }])),
+    one(
+      "query:lastSeq",
+      fc
+        .constantFrom("-1", "abc", "1e3", "", "9".repeat(20), "007", "999999999999999", "1.5", " 3")
+        .map((value) => [{ name: "lastSeq", value }]),
+    ),
     one(
       "query:metadata",
       fc
@@ -360,7 +484,10 @@ function queryMutation(w: World, route: Route): fc.Arbitrary<{ parts: QueryPart[
         )
         .map((parts) => parts),
     ),
-    one("query:shape", fc.constantFrom("&&&", "=x", "a=b=c", ";", "+", "%26", "?", "&=&", "limit").map((name) => [{ name, verbatim: true }])),
+    one(
+      "query:shape",
+      fc.constantFrom("&&&", "=x", "a=b=c", ";", "+", "%26", "?", "&=&", "limit").map((name) => [{ name, verbatim: true }]),
+    ),
   );
 }
 
@@ -369,18 +496,30 @@ function paramValue(param: Parameter, w: World, hint: RouteHint, resolve: Return
   if (override) return override(w).map((value) => [value]);
   const schema = param.schema;
   if (schema.type === "array" && schema.items) {
-    return fc.array(schemaValue(schema.items, resolve), { minLength: 1, maxLength: 3 }).chain((values) =>
-      param.explode ? fc.constant(values.map(String)) : fc.constant([values.map(String).join(",")]),
-    );
+    return fc
+      .array(schemaValue(schema.items, resolve), { minLength: 1, maxLength: 3 })
+      .chain((values) => (param.explode ? fc.constant(values.map(String)) : fc.constant([values.map(String).join(",")])));
   }
   return schemaValue(schema, resolve).map((value) => [String(value)]);
 }
 
-function queryArb(route: Route, w: World, hint: RouteHint, resolve: ReturnType<typeof resolver>): fc.Arbitrary<{ parts: QueryPart[]; tags: string[] }> {
+function queryArb(
+  route: Route,
+  w: World,
+  hint: RouteHint,
+  resolve: ReturnType<typeof resolver>,
+): fc.Arbitrary<{ parts: QueryPart[]; tags: string[] }> {
   const params = route.params.filter((p) => p.in === "query");
-  const valid = fc.tuple(...params.map((p) => fc.option(paramValue(p, w, hint, resolve).map((values) => values.map((value) => ({ name: p.name, value }))), { freq: 2 }))).map((chosen) =>
-    chosen.flatMap((parts) => parts ?? []),
-  );
+  const valid = fc
+    .tuple(
+      ...params.map((p) =>
+        fc.option(
+          paramValue(p, w, hint, resolve).map((values) => values.map((value) => ({ name: p.name, value }))),
+          { freq: 2 },
+        ),
+      ),
+    )
+    .map((chosen) => chosen.flatMap((parts) => parts ?? []));
   const mutations = fc.array(queryMutation(w, route), { maxLength: 3 });
   const mutationWeight = route.method === "GET" ? 3 : 1;
   return fc
@@ -426,12 +565,23 @@ function oddBody(maxBodyBytes: number, valid: unknown): fc.Arbitrary<{ body: Bod
       { body: { kind: "bytes", bytes: [0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00], label: "<utf-16 bytes>" } as Body, tag: "body:utf16" },
       { body: { kind: "bytes", bytes: [0xc3, 0x28, 0xa0, 0xa1], label: "<invalid utf-8>" } as Body, tag: "body:invalid-utf8" },
       {
-        body: { kind: "bytes", bytes: [...Buffer.from('{"systemPrompt":"s","prompt":"'), 0xed, 0xa0, 0x80, 0xc0, 0xaf, ...Buffer.from('"}')], label: '{"systemPrompt":"s","prompt":"<ED A0 80 C0 AF>"}' } as Body,
+        body: {
+          kind: "bytes",
+          bytes: [...Buffer.from('{"systemPrompt":"s","prompt":"'), 0xed, 0xa0, 0x80, 0xc0, 0xaf, ...Buffer.from('"}')],
+          label: '{"systemPrompt":"s","prompt":"<ED A0 80 C0 AF>"}',
+        } as Body,
         tag: "body:cesu-surrogate-bytes",
       },
     ),
-    fc.tuple(fc.constantFrom(1_000, 100_000), fc.constantFrom("array", "object", "unclosed") as fc.Arbitrary<"array" | "object" | "unclosed">).map(([depth, style]) => ({ body: { kind: "json", value: deep(depth, style) } as Body, tag: `body:deep-${style}-${depth}` })),
-    fc.constantFrom(maxBodyBytes + 1, maxBodyBytes - 2).map((size) => ({ body: { kind: "json", value: hugeString("a", size - 2) } as Body, tag: `body:huge-${size}` })),
+    fc
+      .tuple(
+        fc.constantFrom(1_000, 100_000),
+        fc.constantFrom("array", "object", "unclosed") as fc.Arbitrary<"array" | "object" | "unclosed">,
+      )
+      .map(([depth, style]) => ({ body: { kind: "json", value: deep(depth, style) } as Body, tag: `body:deep-${style}-${depth}` })),
+    fc
+      .constantFrom(maxBodyBytes + 1, maxBodyBytes - 2)
+      .map((size) => ({ body: { kind: "json", value: hugeString("a", size - 2) } as Body, tag: `body:huge-${size}` })),
   );
 }
 
@@ -454,18 +604,55 @@ function headerArb(route: Route, hasBody: boolean): fc.Arbitrary<{ headers: Reco
   // Header parameters the document declares get them often; other routes now and then.
   const declares = (name: string) => route.params.some((p) => p.in === "header" && p.name.toLowerCase() === name);
   const contentType = hasBody
-    ? fc.oneof({ weight: 12, arbitrary: fc.constant<string | undefined>("application/json") }, { weight: 1, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 2, arbitrary: fc.constantFrom<string | undefined>(...CONTENT_TYPES) })
-    : fc.oneof({ weight: 12, arbitrary: fc.constant<string | undefined>(undefined) }, { weight: 1, arbitrary: fc.constantFrom<string | undefined>("application/json", "text/plain") });
+    ? fc.oneof(
+        { weight: 12, arbitrary: fc.constant<string | undefined>("application/json") },
+        { weight: 1, arbitrary: fc.constant<string | undefined>(undefined) },
+        { weight: 2, arbitrary: fc.constantFrom<string | undefined>(...CONTENT_TYPES) },
+      )
+    : fc.oneof(
+        { weight: 12, arbitrary: fc.constant<string | undefined>(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom<string | undefined>("application/json", "text/plain") },
+      );
   const idempotency = fc.oneof(
     { weight: declares("idempotency-key") ? 12 : 60, arbitrary: fc.constant<string | string[] | undefined>(undefined) },
     // A small pool: the same key comes back with other bodies and other paths.
     { weight: 1, arbitrary: fc.constantFrom<string | string[]>("k1", "k2", "k3") },
-    { weight: 1, arbitrary: fc.constantFrom<string | string[]>("", "a".repeat(255), "a".repeat(256), "k\u00e9", " k1 ", "k1,k2", ["k1", "k2"], "\u00ff".repeat(200)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<string | string[]>(
+        "",
+        "a".repeat(255),
+        "a".repeat(256),
+        "k\u00e9",
+        " k1 ",
+        "k1,k2",
+        ["k1", "k2"],
+        "\u00ff".repeat(200),
+      ),
+    },
     { weight: 1, arbitrary: fc.uuid() },
   );
   const lastEventId = fc.oneof(
     { weight: declares("last-event-id") ? 3 : 40, arbitrary: fc.constant<string | string[] | undefined>(undefined) },
-    { weight: 1, arbitrary: fc.constantFrom<string | string[]>("0", "1", "3", "-1", "abc", "1e3", "", "9".repeat(20), " 7 ", "0x10", "1.5", "007", "999999999999999", ["1", "2"]) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<string | string[]>(
+        "0",
+        "1",
+        "3",
+        "-1",
+        "abc",
+        "1e3",
+        "",
+        "9".repeat(20),
+        " 7 ",
+        "0x10",
+        "1.5",
+        "007",
+        "999999999999999",
+        ["1", "2"],
+      ),
+    },
   );
   const misc = fc.oneof(
     { weight: 30, arbitrary: fc.constant<Record<string, string>>({}) },
@@ -566,7 +753,8 @@ function rawRequest(req: FuzzRequest, tweak: RawTweak, pick: number): FuzzReques
     const body = bodyBytes(req.body) ?? Buffer.alloc(0);
     let payload: Buffer = body;
     const headers: [string, string][] = [["host", "agentd"]];
-    for (const [name, value] of Object.entries(req.headers)) for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v]);
+    for (const [name, value] of Object.entries(req.headers))
+      for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v]);
     let framing: [string, string][] = body.length > 0 || req.method === "POST" ? [["content-length", String(body.length)]] : [];
     switch (tweak) {
       case "absolute-url":
@@ -649,7 +837,8 @@ function rawRequest(req: FuzzRequest, tweak: RawTweak, pick: number): FuzzReques
     if (tweak !== "http10" && tweak !== "pipelined") lines.push("connection: close");
     const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
     // Pipelined: a second request right behind the first on the same socket; the first is the one checked.
-    const tail = tweak === "pipelined" ? Buffer.from("GET /healthz HTTP/1.1\r\nhost: agentd\r\nconnection: close\r\n\r\n", "latin1") : Buffer.alloc(0);
+    const tail =
+      tweak === "pipelined" ? Buffer.from("GET /healthz HTTP/1.1\r\nhost: agentd\r\nconnection: close\r\n\r\n", "latin1") : Buffer.alloc(0);
     return Buffer.concat([head, payload, tail]);
   };
   return { ...req, raw: { label: tweak, bytes, expectResponse: tweak !== "truncated-body" }, tags: [...req.tags, `raw:${tweak}`] };
@@ -688,7 +877,10 @@ export function routeRequests(route: Route, w: World, doc: Record<string, unknow
     if (!hint.body) return generated;
     const valid = hint.body(w);
     // The valid core alone, or schema-generated optional fields under it.
-    return fc.oneof({ weight: 2, arbitrary: valid }, { weight: 1, arbitrary: fc.tuple(generated, valid).map(([extra, base]) => ({ ...extra, ...base })) });
+    return fc.oneof(
+      { weight: 2, arbitrary: valid },
+      { weight: 1, arbitrary: fc.tuple(generated, valid).map(([extra, base]) => ({ ...extra, ...base })) },
+    );
   })();
   const body: fc.Arbitrary<{ body?: Body; tags: string[] }> = schema
     ? core.chain((valid) =>
@@ -699,13 +891,22 @@ export function routeRequests(route: Route, w: World, doc: Record<string, unknow
               body === undefined ? { tags: [...tags, "body:none"] } : { body: { kind: "json", value: body }, tags },
             ),
           },
-          { weight: 2, arbitrary: oddBody(w.maxBodyBytes, valid).map(({ body, tag }): { body?: Body; tags: string[] } => ({ body, tags: [tag] })) },
+          {
+            weight: 2,
+            arbitrary: oddBody(w.maxBodyBytes, valid).map(({ body, tag }): { body?: Body; tags: string[] } => ({ body, tags: [tag] })),
+          },
           { weight: route.body?.required ? 1 : 3, arbitrary: fc.constant<{ body?: Body; tags: string[] }>({ tags: ["body:none"] }) },
         ),
       )
     : fc.oneof(
         { weight: 20, arbitrary: fc.constant<{ body?: Body; tags: string[] }>({ tags: [] }) },
-        { weight: 1, arbitrary: fc.constant<{ body?: Body; tags: string[] }>({ body: { kind: "json", value: { unexpected: "body" } }, tags: ["body:unexpected"] }) },
+        {
+          weight: 1,
+          arbitrary: fc.constant<{ body?: Body; tags: string[] }>({
+            body: { kind: "json", value: { unexpected: "body" } },
+            tags: ["body:unexpected"],
+          }),
+        },
       );
   return fc
     .record({
@@ -749,18 +950,41 @@ export function strayRequests(w: World): fc.Arbitrary<FuzzRequest> {
   return fc
     .tuple(
       fc.oneof(
-        fc.constantFrom("/", "/api", "/api/v1", "/api/v1/workspaces", `/api/v1/workspaces/${w.a.slug}`, "/healthz/x", "/openapi.json/", "/favicon.ico", "/%", "/%00", "/..%2F..%2Fetc", "//", "/api/v2/workspaces/a/agent-runs"),
+        fc.constantFrom(
+          "/",
+          "/api",
+          "/api/v1",
+          "/api/v1/workspaces",
+          `/api/v1/workspaces/${w.a.slug}`,
+          "/healthz/x",
+          "/openapi.json/",
+          "/favicon.ico",
+          "/%",
+          "/%00",
+          "/..%2F..%2Fetc",
+          "//",
+          "/api/v2/workspaces/a/agent-runs",
+        ),
         fc.string({ maxLength: 20 }).map((s) => `/api/v1/workspaces/${w.a.slug}/${percentEncode(s)}`),
       ),
       fc.constantFrom(...OTHER_METHODS),
     )
-    .map(([path, method]): FuzzRequest => ({ route: "(no route)", method, path, headers: { authorization: `Bearer ${w.a.key}` }, tags: ["stray"] }));
+    .map(([path, method]): FuzzRequest => ({
+      route: "(no route)",
+      method,
+      path,
+      headers: { authorization: `Bearer ${w.a.key}` },
+      tags: ["stray"],
+    }));
 }
 
 /** The next request of the whole fuzz: any operation, weighted towards those with bodies and queries. */
 export function fuzzRequests(routes: Route[], w: World, doc: Record<string, unknown>): fc.Arbitrary<FuzzRequest> {
   return fc.oneof(
-    ...routes.map((route) => ({ weight: route.body ? 3 : route.params.some((p) => p.in === "query") ? 2 : 1, arbitrary: routeRequests(route, w, doc) })),
+    ...routes.map((route) => ({
+      weight: route.body ? 3 : route.params.some((p) => p.in === "query") ? 2 : 1,
+      arbitrary: routeRequests(route, w, doc),
+    })),
     { weight: 1, arbitrary: strayRequests(w) },
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createApiKey, createLogger, createServer, openStore, type Store } from "@agentd/server";
+import { createApiKey, createLogger, createServer, newApiKey, openStore, type Store } from "@agentd/server";
 import { clusterEnv } from "./cluster-env.js";
 import { startTestServer } from "../helpers.js";
 
@@ -77,8 +77,13 @@ describe("API key revocation", () => {
       expect(await status(url, "acme", key)).toBe(200);
       expect(lookups()).toBe(2);
       // An unknown key is not cached: each try asks the store (and gets 401).
+      const unknown = newApiKey();
+      expect(await status(url, "acme", unknown)).toBe(401);
+      expect(await status(url, "acme", unknown)).toBe(401);
+      expect(lookups()).toBe(4);
+      // A malformed one (no key's shape, or a wrong checksum) never reaches the store.
       expect(await status(url, "acme", "agd_nope")).toBe(401);
-      expect(await status(url, "acme", "agd_nope")).toBe(401);
+      expect(await status(url, "acme", `${unknown.slice(0, -1)}${unknown.endsWith("A") ? "B" : "A"}`)).toBe(401);
       expect(lookups()).toBe(4);
     } finally {
       await server.close();
@@ -108,7 +113,10 @@ describe("API key revocation", () => {
         expect(await status(b.url, "pg", created.key)).toBe(200);
         const revokedAt = Date.now();
         expect((await admin.revokeApiKey(created.id))?.revokedAt).toEqual(expect.any(String));
-        const [onA, onB] = await Promise.all([refusedAfter(a.url, "pg", created.key, revokedAt), refusedAfter(b.url, "pg", created.key, revokedAt)]);
+        const [onA, onB] = await Promise.all([
+          refusedAfter(a.url, "pg", created.key, revokedAt),
+          refusedAfter(b.url, "pg", created.key, revokedAt),
+        ]);
         expect(onA).toBeLessThanOrEqual(1_100);
         expect(onB).toBeLessThanOrEqual(1_100);
       } finally {

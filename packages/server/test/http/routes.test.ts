@@ -25,7 +25,12 @@ function recordingRouter(handlers: Handlers = spyHandlers()) {
       return next();
     };
   const router = new Router();
-  registerRoutes(router, handlers, { authenticate: middleware("authenticate"), idempotent: middleware("idempotent") });
+  // The recording authenticate sets an all-scopes key, as the real one sets the caller's (the scope check runs next).
+  const authenticate: Middleware = (ctx, next) => {
+    ctx.key = { scopes: ["*"], agents: [] } as unknown as Context["key"];
+    return middleware("authenticate")(ctx, next);
+  };
+  registerRoutes(router, handlers, { authenticate, idempotent: middleware("idempotent") });
   const dispatch = (method: string, path: string) => {
     ran.length = 0;
     const ctx = { url: new URL(path, "http://agentd"), params: {}, requestId: "req_test" } as unknown as Context;

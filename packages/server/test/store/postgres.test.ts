@@ -124,7 +124,11 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
       name: "ci",
       displayPrefix: "agd_x",
       hash: "f".repeat(64),
+      scopes: ["*"],
+      agents: [],
+      expiresAt: null,
       createdAt: ws.createdAt,
+      lastUsedAt: null,
       revokedAt: null,
     };
     await store.insertApiKey(key);
@@ -206,12 +210,16 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
     const ws = await store.ensureWorkspace("acme");
     await storeRawIdempotencyKeys(store, ws.id);
     await store.close();
-    await admin((client) => client.query(`${undoAgentsPostgres(schema)} DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 6`));
+    await admin((client) =>
+      client.query(`${undoAgentsPostgres(schema)} DELETE FROM ${schema}.agentd_schema_migrations WHERE version >= 6`),
+    );
 
     const reopened = await openStore({ databaseUrl, schema });
     await expectDigestedIdempotencyKeys(reopened, ws.id);
     await reopened.close();
-    const raw = await admin((client) => client.query(`SELECT count(*)::int AS n FROM ${schema}.idempotency_keys WHERE key LIKE '%secret-value-123%'`));
+    const raw = await admin((client) =>
+      client.query(`SELECT count(*)::int AS n FROM ${schema}.idempotency_keys WHERE key LIKE '%secret-value-123%'`),
+    );
     expect(raw.rows[0].n).toBe(0);
   });
 

@@ -22,20 +22,38 @@ afterAll(async () => {
 
 storeContract("sqlite in memory", () => openStore({ memory: true }));
 let lastDir = "";
-storeContract("sqlite file", async () => openStore({ dataDir: (lastDir = await tempDir()) }), { reopen: () => openStore({ dataDir: lastDir }) });
+storeContract("sqlite file", async () => openStore({ dataDir: (lastDir = await tempDir()) }), {
+  reopen: () => openStore({ dataDir: lastDir }),
+});
 
 describe("SqliteStore on disk", () => {
   it("loses nothing across close and reopen", async () => {
     const dataDir = join(await tempDir(), "nested", "data");
     const store = await openStore({ dataDir });
     const ws = await store.ensureWorkspace("acme");
-    const key = { id: "key_1", workspaceId: ws.id, name: "ci", displayPrefix: "agd_x", hash: "f".repeat(64), createdAt: ws.createdAt, revokedAt: null };
+    const key = {
+      id: "key_1",
+      workspaceId: ws.id,
+      name: "ci",
+      displayPrefix: "agd_x",
+      hash: "f".repeat(64),
+      scopes: ["*"],
+      agents: [],
+      expiresAt: null,
+      createdAt: ws.createdAt,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
     await store.insertApiKey(key);
     const session = makeSession(ws.id);
     await store.insertSession(session);
     const run = makeRun(ws.id, { sessionId: session.id });
     await store.insertRun(run, { claimSession: session.id });
-    await store.commit({ events: makeEvents(run.id, 1, 25), runs: [{ runId: run.id, patch: { status: "paused", lastSeq: 25 } }], sessions: [] });
+    await store.commit({
+      events: makeEvents(run.id, 1, 25),
+      runs: [{ runId: run.id, patch: { status: "paused", lastSeq: 25 } }],
+      sessions: [],
+    });
     await store.close();
 
     const reopened = await openStore({ dataDir });

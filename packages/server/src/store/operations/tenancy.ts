@@ -1,7 +1,7 @@
 import { randomBase62 } from "../../ids.js";
 import { apiKeyFromRow, API_KEYS, type ApiKeyRow } from "../schema/tables.js";
 import { first, one, query, type Operation } from "../sql/operation.js";
-import type { ApiKeyRecord, WorkspaceRecord } from "../types.js";
+import type { ApiKeyPatch, ApiKeyRecord, WorkspaceRecord } from "../types.js";
 
 /* Workspaces and API keys (Store's tenancy methods), once for both stores. */
 
@@ -36,9 +36,25 @@ export function* countApiKeys(): Operation<number> {
 
 export function* listApiKeys(workspaceId?: string): Operation<Array<ApiKeyRecord & { workspaceSlug: string }>> {
   const answer = (yield workspaceId === undefined ? one("allApiKeys", []) : one("workspaceApiKeys", [workspaceId]))[0]!;
-  return answer.rows as unknown as Array<ApiKeyRecord & { workspaceSlug: string }>;
+  return answer.rows.map((row) => ({ ...API_KEYS.fromRow(row), workspaceSlug: (row as { workspaceSlug: string }).workspaceSlug }));
 }
 
 export function* revokeApiKey(id: string): Operation<ApiKeyRecord | undefined> {
-  return (yield one("revokeApiKey", [new Date().toISOString(), id]))[0]!.rows[0] as ApiKeyRecord | undefined;
+  return keyOf((yield one("revokeApiKey", [new Date().toISOString(), id]))[0]!.rows[0]);
 }
+
+export function* apiKeyById(workspaceId: string, id: string): Operation<ApiKeyRecord | undefined> {
+  return keyOf((yield first("apiKeyById", [workspaceId, id]))[0]!.rows[0]);
+}
+
+export function* updateApiKey(workspaceId: string, id: string, patch: ApiKeyPatch): Operation<ApiKeyRecord | undefined> {
+  const json = (value: string[] | undefined) => (value === undefined ? null : JSON.stringify(value));
+  const values = [patch.name ?? null, json(patch.scopes), json(patch.agents), workspaceId, id];
+  return keyOf((yield one("updateApiKey", values))[0]!.rows[0]);
+}
+
+export function* touchApiKey(id: string, at: string): Operation<void> {
+  yield one("touchApiKey", [at, id]);
+}
+
+const keyOf = (row: object | undefined): ApiKeyRecord | undefined => (row === undefined ? undefined : API_KEYS.fromRow(row));

@@ -232,6 +232,15 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     PRIMARY KEY (run_id, span_id)
   );
   `,
+
+  // 9 (issue #12): as store/sqlite/migrations.ts 10; and the key pepper
+  // when AGENTD_KEY_PEPPER is not set (postgres/store.ts keyPepper): every
+  // worker of a cluster must hash keys alike, and the database is what they share.
+  (s) => `
+  ALTER TABLE ${s}.api_keys ADD COLUMN scopes text NOT NULL DEFAULT '["*"]',
+    ADD COLUMN agents text NOT NULL DEFAULT '[]', ADD COLUMN expires_at text, ADD COLUMN last_used_at text;
+  CREATE TABLE ${s}.secrets (name text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

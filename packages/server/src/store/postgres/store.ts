@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { escapeIdentifier, Pool, type PoolClient } from "pg";
 import type { Dialect } from "../sql/dialect.js";
 import type { Operation } from "../sql/operation.js";
@@ -103,6 +104,29 @@ export class PostgresStore extends SqlStore implements Store {
     // One round trip. A duplicate seq, a missing run or a patch that matches
     // no row fails on the server, which turns the COMMIT into a ROLLBACK.
     return result(await this.#transaction((client) => send(client, [BEGIN, ...writes, COMMIT])));
+  }
+
+  #pepper: Promise<Buffer> | undefined;
+
+  keyPepper(): Promise<Buffer> {
+    // ON CONFLICT DO NOTHING, then read: of workers starting at once, the first insert wins and all read it.
+    this.#pepper ??= this.#rows<{ value: string }>({
+      text: `WITH made AS (INSERT INTO ${this.#schema}.secrets (name, value) VALUES ('key_pepper', $1) ON CONFLICT (name) DO NOTHING)
+             SELECT value FROM ${this.#schema}.secrets WHERE name = 'key_pepper'`,
+      values: [randomBytes(32).toString("base64")],
+    }).then(
+      async (found) => {
+        if (found[0]) return Buffer.from(found[0].value, "base64");
+        // The CTE's SELECT does not see its own INSERT: read again.
+        const again = await this.#rows<{ value: string }>({ text: `SELECT value FROM ${this.#schema}.secrets WHERE name = 'key_pepper'` });
+        return Buffer.from(again[0]!.value, "base64");
+      },
+      (error: unknown) => {
+        this.#pepper = undefined;
+        throw error;
+      },
+    );
+    return this.#pepper;
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {

@@ -43,7 +43,11 @@ export const API_KEYS = table<ApiKeyRecord>("api_keys", {
   name: plain("name"),
   displayPrefix: plain("display_prefix"),
   hash: plain("hash"),
+  scopes: json("scopes"),
+  agents: json("agents"),
+  expiresAt: plain("expires_at"),
   createdAt: plain("created_at"),
+  lastUsedAt: plain("last_used_at"),
   revokedAt: plain("revoked_at"),
 });
 
@@ -147,7 +151,7 @@ export type ApiKeyRow = ApiKeyRecord & { workspaceSlug: string; workspaceCreated
 
 export function apiKeyFromRow(row: ApiKeyRow): { key: ApiKeyRecord; workspace: WorkspaceRecord } {
   const { workspaceSlug, workspaceCreatedAt, ...key } = row;
-  return { key, workspace: { id: key.workspaceId, slug: workspaceSlug, createdAt: workspaceCreatedAt } };
+  return { key: API_KEYS.fromRow(key), workspace: { id: key.workspaceId, slug: workspaceSlug, createdAt: workspaceCreatedAt } };
 }
 
 /** A run's trace spans (issue #11): written by each dialect's group commit, read whole by run. */

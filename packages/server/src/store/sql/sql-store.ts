@@ -14,6 +14,7 @@ import type {
   AgentRevisionRecord,
   AgentTagRecord,
   ResolvedAgent,
+  ApiKeyPatch,
   ApiKeyRecord,
   IdempotencyBegin,
   IdempotencyHold,
@@ -39,6 +40,9 @@ export type SharedMethods =
   | "countApiKeys"
   | "listApiKeys"
   | "revokeApiKey"
+  | "getApiKey"
+  | "updateApiKey"
+  | "touchApiKey"
   | "insertRun"
   | "getRun"
   | "listRuns"
@@ -118,6 +122,18 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async insertApiKey(key: ApiKeyRecord): Promise<void> {
     return this.execute(tenancy.insertApiKey(key));
+  }
+
+  async getApiKey(workspaceId: string, id: string): Promise<ApiKeyRecord | undefined> {
+    return this.execute(tenancy.apiKeyById(workspaceId, id));
+  }
+
+  async updateApiKey(workspaceId: string, id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined> {
+    return this.execute(tenancy.updateApiKey(workspaceId, id, patch));
+  }
+
+  async touchApiKey(id: string, at: string): Promise<void> {
+    return this.execute(tenancy.touchApiKey(id, at));
   }
 
   async findApiKeyByHash(hash: string): Promise<{ key: ApiKeyRecord; workspace: WorkspaceRecord } | undefined> {

@@ -37,6 +37,11 @@ export function statements(d: Dialect) {
     workspaceApiKeys: `${keysWithSlug} WHERE k.workspace_id = ? ORDER BY k.created_at ${d.bytewise} DESC, k.id DESC`,
     // coalesce: the first revocation's instant stays, so revoking is idempotent.
     revokeApiKey: `UPDATE ${apiKeys} SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEYS.select}`,
+    apiKeyById: `SELECT ${API_KEYS.select} FROM ${apiKeys} WHERE workspace_id = ? AND id = ?`,
+    // A null leaves the field as it is; a revoked key is never changed again.
+    updateApiKey: `UPDATE ${apiKeys} SET name = coalesce(?, name), scopes = coalesce(?, scopes), agents = coalesce(?, agents)
+       WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL RETURNING ${API_KEYS.select}`,
+    touchApiKey: `UPDATE ${apiKeys} SET last_used_at = ? WHERE id = ?`,
 
     insertRun: `INSERT INTO ${runs} (${RUNS.insertColumns}) VALUES (${marks(RUNS.insertCount)})`,
     runById: `SELECT ${RUNS.select} FROM ${runs} WHERE workspace_id = ? AND id = ?`,

@@ -228,6 +228,18 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, span_id)
   ) WITHOUT ROWID, STRICT;
   `,
+
+  // 10 (issue #12): what a key may do (scopes, its agent allowlist), when
+  // it stops working and when it was last used. Keys from before keep every
+  // scope, as they had. The pepper of their HMACs is a file beside the
+  // database (sqlite/store.ts keyPepper), not a row: a copy of the database
+  // alone does not carry it.
+  `
+  ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '["*"]';
+  ALTER TABLE api_keys ADD COLUMN agents TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+  ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

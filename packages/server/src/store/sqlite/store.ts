@@ -1,3 +1,6 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import type { Operation } from "../sql/operation.js";
 import { SqlStore } from "../sql/sql-store.js";
@@ -73,6 +76,24 @@ export class SqliteStore extends SqlStore implements Store {
     if (this.#file === ":memory:") return async () => undefined;
     const release = lockDataFile(this.#file);
     return async () => release();
+  }
+
+  #pepper: Buffer | undefined;
+
+  async keyPepper(): Promise<Buffer> {
+    if (this.#pepper) return this.#pepper;
+    if (this.#file === ":memory:") return (this.#pepper = randomBytes(32));
+    const file = join(dirname(this.#file), "key-pepper");
+    try {
+      // `wx`: of two processes starting on a new data directory, one writes it and the other reads it.
+      writeFileSync(file, randomBytes(32).toString("base64") + "\n", { flag: "wx", mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const pepper = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+    if (pepper.length < 32)
+      throw new Error(`${file} does not hold a key pepper (32 bytes, base64); restore it or remove it (every API key then stops working)`);
+    return (this.#pepper = pepper);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

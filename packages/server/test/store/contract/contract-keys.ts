@@ -18,7 +18,11 @@ function makeKey(workspaceId: string, overrides: Partial<ApiKeyRecord> = {}): Ap
     name: `name of ${id}`,
     displayPrefix: "agd_AbC1",
     hash: `${id}_`.padEnd(64, "0"),
+    scopes: ["runs:read"],
+    agents: [],
+    expiresAt: null,
     createdAt: nextTimestamp(),
+    lastUsedAt: null,
     revokedAt: null,
     ...overrides,
   };

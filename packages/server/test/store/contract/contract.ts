@@ -59,7 +59,19 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
 
     it("finds api keys by hash with their workspace, never revoked ones", async () => {
       const { store, ws } = ctx;
-      const key = { id: "key_1", workspaceId: ws.id, name: "ci", displayPrefix: "agd_AbC1", hash: "a".repeat(64), createdAt: "2025-01-01T00:00:00.000Z", revokedAt: null };
+      const key = {
+        id: "key_1",
+        workspaceId: ws.id,
+        name: "ci",
+        displayPrefix: "agd_AbC1",
+        hash: "a".repeat(64),
+        scopes: ["*"],
+        agents: ["a1"],
+        expiresAt: null,
+        createdAt: "2025-01-01T00:00:00.000Z",
+        lastUsedAt: null,
+        revokedAt: null,
+      };
       await store.insertApiKey(key);
       await store.insertApiKey({ ...key, id: "key_2", hash: "b".repeat(64), revokedAt: "2025-01-02T00:00:00.000Z" });
       expect(await store.findApiKeyByHash(key.hash)).toEqual({ key, workspace: ws });
@@ -82,7 +94,12 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
 
     it("lists runs by status, oldest first", async () => {
       const { store, ws } = ctx;
-      const runs = [makeRun(ws.id, { status: "running" }), makeRun(ws.id, { status: "completed" }), makeRun(ws.id, { status: "paused" }), makeRun(ws.id, { status: "running" })];
+      const runs = [
+        makeRun(ws.id, { status: "running" }),
+        makeRun(ws.id, { status: "completed" }),
+        makeRun(ws.id, { status: "paused" }),
+        makeRun(ws.id, { status: "running" }),
+      ];
       for (const run of [...runs].reverse()) await store.insertRun(run);
       expect((await store.listRunsByStatus(["running", "paused"])).map((run) => run.id)).toEqual([runs[0]!.id, runs[2]!.id, runs[3]!.id]);
       expect(await store.listRunsByStatus(["completed"])).toEqual([runs[1]]);
