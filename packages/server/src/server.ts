@@ -29,6 +29,8 @@ import { agentHandlers } from "./routes/agents.js";
 import { runHandlers } from "./routes/runs.js";
 import { traceHandlers } from "./routes/traces.js";
 import { TraceService } from "./traces/service.js";
+import { usageHandlers } from "./routes/usage.js";
+import { UsageService } from "./usage/service.js";
 import { sessionHandlers } from "./routes/sessions.js";
 import { systemHandlers } from "./routes/system.js";
 import { AgentService } from "./agents/service.js";
@@ -151,6 +153,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission });
   const sessions = new SessionService(store, runs, engine, log, handoff);
   const traces = new TraceService(store, runs, log);
+  const usage = new UsageService(store);
   // A definition is checked as an inline run's spec would be: its tools are a request's (issue #8).
   const agents = new AgentService({
     store,
@@ -167,6 +170,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     agents,
     sessions,
     traces,
+    usage,
     models,
     stream: {
       reader: log,
@@ -195,6 +199,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ...runHandlers(deps),
     ...sessionHandlers(deps),
     ...traceHandlers(deps),
+    ...usageHandlers(deps),
     ...agentHandlers(deps),
   };
   registerRoutes(router, handlers, { authenticate: auth(store), idempotent: deps.idempotent });

@@ -13,8 +13,8 @@ const CACHE_TTL_MS = 1_000;
 const CACHE_MAX = 10_000;
 
 interface CacheEntry {
-  /** The key's workspace, or undefined when no live key has this hash. */
-  lookup: Promise<WorkspaceRecord | undefined>;
+  /** The key's id and workspace, or undefined when no live key has this hash. */
+  lookup: Promise<{ keyId: string; workspace: WorkspaceRecord } | undefined>;
   expires: number;
 }
 
@@ -28,12 +28,15 @@ interface CacheEntry {
 export function auth(store: Store): Middleware {
   const cache = new Map<string, CacheEntry>();
   const lookUp = (hash: string, now: number): CacheEntry => {
-    const entry: CacheEntry = { lookup: store.findApiKeyByHash(hash).then((found) => found?.workspace), expires: now + CACHE_TTL_MS };
+    const entry: CacheEntry = {
+      lookup: store.findApiKeyByHash(hash).then((found) => found && { keyId: found.key.id, workspace: found.workspace }),
+      expires: now + CACHE_TTL_MS,
+    };
     // A failed or negative lookup is forgotten, so the next request asks the store again.
     const forget = () => {
       if (cache.get(hash) === entry) cache.delete(hash);
     };
-    entry.lookup.then((workspace) => workspace ?? forget(), forget);
+    entry.lookup.then((found) => found ?? forget(), forget);
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(hash, entry);
     return entry;
@@ -44,12 +47,13 @@ export function auth(store: Store): Middleware {
     const hash = hashApiKey(key);
     const now = Date.now();
     const cached = cache.get(hash);
-    const workspace = await (cached !== undefined && cached.expires > now ? cached : lookUp(hash, now)).lookup;
-    if (!workspace) throw new AgentdError("unauthorized", "invalid API key");
-    if (workspace.slug !== ctx.params.workspace) {
+    const found = await (cached !== undefined && cached.expires > now ? cached : lookUp(hash, now)).lookup;
+    if (!found) throw new AgentdError("unauthorized", "invalid API key");
+    if (found.workspace.slug !== ctx.params.workspace) {
       throw new AgentdError("not_found", `workspace ${ctx.params.workspace ?? ""} not found`);
     }
-    ctx.workspace = workspace;
+    ctx.workspace = found.workspace;
+    ctx.keyId = found.keyId;
     return next();
   };
 }

@@ -11,6 +11,8 @@ export interface Context {
   route?: string;
   /** Set by the auth middleware on workspace routes. */
   workspace?: WorkspaceRecord;
+  /** The id of the API key that authenticated the request (`key_…`), set with `workspace`: what a run records as its key (GET /usage?groupBy=key). */
+  keyId?: string;
 }
 
 /** What a JSON handler returns; a handler that wrote the response itself returns nothing. */
@@ -30,4 +32,9 @@ export function json(status: number, body: unknown): Reply {
 export function workspaceOf(ctx: Context): WorkspaceRecord {
   if (!ctx.workspace) throw new Error("route needs the auth middleware");
   return ctx.workspace;
+}
+
+/** Who made the request: its workspace and its API key's id (runs record the key; GET /usage groups by it). */
+export function callerOf(ctx: Context): { workspace: WorkspaceRecord; keyId: string | null } {
+  return { workspace: workspaceOf(ctx), keyId: ctx.keyId ?? null };
 }

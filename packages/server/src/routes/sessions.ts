@@ -1,7 +1,7 @@
 import { routes } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import { parseJson } from "../http/body.js";
-import { json, workspaceOf } from "../http/context.js";
+import { callerOf, json, workspaceOf } from "../http/context.js";
 import type { Handlers } from "../http/register.js";
 import type { AppDeps } from "./deps.js";
 
@@ -22,11 +22,11 @@ export function sessionHandlers(deps: AppDeps): Handlers {
     },
 
     sendSessionMessage: async (ctx) => {
-      const workspace = workspaceOf(ctx);
+      const { workspace, keyId } = callerOf(ctx);
       const body = await parseJson(ctx, routes.sendSessionMessage.body.schema, limits);
       const session = await sessions.get(workspace, ctx.params.sessionId!);
       if (session.status === "ended") throw new AgentdError("session_ended", `session ${session.id} has ended; create a new session`);
-      return json(202, await runs.createInSession(workspace, session, body));
+      return json(202, await runs.createInSession(workspace, session, body, keyId));
     },
   };
 }

@@ -46,14 +46,15 @@ export interface RunServiceDeps {
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
-  async create(workspace: WorkspaceRecord, body: CreateRunRequest): Promise<CreateRunResponse> {
+  /** `keyId`: the API key of the request, recorded on the run (GET /usage?groupBy=key). */
+  async create(workspace: WorkspaceRecord, body: CreateRunRequest, keyId: string | null = null): Promise<CreateRunResponse> {
     const { prompt, messages, dependencies, ...specInput } = body;
     // Inline and config agents stay synchronous (the hot path: no await, no store read).
     const { spec, agent } = this.namesRegistryAgent(specInput)
       ? await this.resolveNamed(workspace, specInput)
       : { spec: this.resolveSpec(specInput), agent: undefined };
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
-    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent);
+    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent, keyId);
     const admitted = await this.deps.admission.admit(workspace.id);
     try {
       // In a cluster another worker may execute it: only the executor caches its log.
@@ -65,8 +66,13 @@ export class RunService {
     return { runId: record.id, streamUrl: streamUrl(workspace, record.id) };
   }
 
-  /** A session message: a run on the session's history, one at a time per session. */
-  async createInSession(workspace: WorkspaceRecord, session: SessionRecord, body: SessionMessageRequest): Promise<CreateRunResponse> {
+  /** A session message: a run on the session's history, one at a time per session; it records the message's key (`keyId`), not the session's creator's. */
+  async createInSession(
+    workspace: WorkspaceRecord,
+    session: SessionRecord,
+    body: SessionMessageRequest,
+    keyId: string | null = null,
+  ): Promise<CreateRunResponse> {
     const base = session.agentSpec;
     const spec: AgentSpec = { ...base, ...(body.tools ? { tools: body.tools } : {}), ...(body.modelParams ? { modelParams: { ...base.modelParams, ...body.modelParams } } : {}) };
     if (body.tools) {
@@ -78,7 +84,17 @@ export class RunService {
     const metadata: Metadata = { ...session.metadata, ...body.metadata };
     // A session named by a tag keeps the revision it resolved when it was created.
     const agent = session.agentRevision === null ? undefined : { revision: session.agentRevision, tag: session.agentTag };
-    const record = newRunRecord(workspace, spec, metadata, session.messages, [{ role: "user", content: body.prompt }], session.id, body.dependencies ?? {}, agent);
+    const record = newRunRecord(
+      workspace,
+      spec,
+      metadata,
+      session.messages,
+      [{ role: "user", content: body.prompt }],
+      session.id,
+      body.dependencies ?? {},
+      agent,
+      keyId,
+    );
     const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
     const admitted = await this.deps.admission.admit(workspace.id);
     try {
@@ -240,7 +256,8 @@ function newRunRecord(
   input: ChatMessage[],
   sessionId: string | null,
   dependencies: Record<string, unknown>,
-  agent?: NamedAgent,
+  agent: NamedAgent | undefined,
+  keyId: string | null,
 ): RunRecord {
   const messages: ConversationMessage[] = [...history, ...input].map((message) => ({ role: message.role, content: message.content }));
   return {
@@ -250,6 +267,7 @@ function newRunRecord(
     agentId: spec.agentId ?? null,
     agentRevision: agent?.revision ?? null,
     agentTag: agent?.tag ?? null,
+    keyId,
     modelId: spec.modelId!,
     status: "queued",
     agentSpec: spec,
