@@ -7,6 +7,7 @@ import { Models } from "./resources/models.js";
 import { Runs } from "./resources/runs.js";
 import { Sessions } from "./resources/sessions.js";
 import { Traces } from "./resources/traces.js";
+import { UsageReports } from "./resources/usage.js";
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:7700";
 export const DEFAULT_WORKSPACE = "default";
@@ -42,6 +43,8 @@ export class Agentd {
   readonly registry: AgentRegistry;
   readonly sessions: Sessions;
   readonly traces: Traces;
+  /** Usage totals of the workspace's runs, by agent, model, day or key. */
+  readonly usage: UsageReports;
 
   constructor(options: AgentdOptions = {}) {
     const apiKey = options.apiKey ?? readEnv("AGENTD_API_KEY");
@@ -65,5 +68,6 @@ export class Agentd {
     this.registry = new AgentRegistry(transport);
     this.sessions = new Sessions(transport);
     this.traces = new Traces(transport);
+    this.usage = new UsageReports(transport);
   }
 }

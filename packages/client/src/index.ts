@@ -25,7 +25,8 @@ export type { Agents } from "./resources/agents.js";
 export type { AgentRegistry } from "./resources/registry.js";
 export type { Sessions, Session } from "./resources/sessions.js";
 export type { Traces, TraceList } from "./resources/traces.js";
-export type { ApprovalAnswer, ApprovalRequest, DriveOptions, ListRunsParams, ListTracesParams, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody } from "./types.js";
+export type { UsageReports } from "./resources/usage.js";
+export type { ApprovalAnswer, ApprovalRequest, DriveOptions, ListRunsParams, ListTracesParams, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody, UsageParams } from "./types.js";
 export type {
   CreateRunResponse,
   ListRunsResponse,
@@ -39,5 +40,9 @@ export type {
   ResultSubtype,
   SessionInfo,
   Usage,
+  GetUsageResponse,
+  UsageGroup,
+  UsageGroupBy,
+  UsageTotals,
 } from "@agentd/protocol";
 export { VERSION } from "./version.js";

@@ -1,4 +1,4 @@
-import type { CreateRunRequest, CreateSessionRequest, Metadata, ModelParams, ResultSubtype, RunEvent, RunStatus, Usage } from "@agentd/protocol";
+import type { CreateRunRequest, CreateSessionRequest, Metadata, ModelParams, ResultSubtype, RunEvent, RunStatus, Usage, UsageGroupBy } from "@agentd/protocol";
 import type { ToolInput } from "./tools.js";
 
 /** What a finished, successful run produced. */
@@ -72,10 +72,20 @@ export interface StreamOptions {
   maxReconnects?: number;
 }
 
-/** `runs.list`: filters (AND-combined) and paging. Every field is optional. */
+/** `usage.get`: the window of run creation times and the grouping. Every field is optional. */
+export interface UsageParams {
+  /** Start of the window, inclusive (a `Date` or ISO 8601 with a zone). @default 30 days before `to` */
+  from?: Date | string;
+  /** End of the window, exclusive; at most 92 days after `from`. @default now */
+  to?: Date | string;
+  /** Also totals per named agent, model, UTC day or API key. @default none: the totals only */
+  groupBy?: UsageGroupBy;
+}
+
 /** `traces.list`: the run listing's filters; `status` also takes `error` (failed runs). */
 export type ListTracesParams = Omit<ListRunsParams, "status"> & { status?: RunStatus | "error" | ReadonlyArray<RunStatus | "error"> };
 
+/** `runs.list`: filters (AND-combined) and paging. Every field is optional. */
 export interface ListRunsParams {
   /** Only runs in this state or these states. */
   status?: RunStatus | readonly RunStatus[];

@@ -16,3 +16,4 @@ export * from "./usage.js";
 export * from "./version.js";
 export * from "./wire.js";
 export * from "./traces.js";
+export * from "./usage-report.js";

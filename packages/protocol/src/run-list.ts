@@ -53,8 +53,12 @@ const metadataFilter = repeatable.transform((pairs, ctx) => {
 /** A date (`2026-01-31`, UTC midnight) or a date-time with a zone (`Z` or `±hh:mm`): local times would be ambiguous. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
-/** Normalized to `toISOString()` form, which is how runs store `createdAt`, so the store compares like with like. */
-const instant = z.string().transform((value, ctx) => {
+/**
+ * A query parameter's instant, normalized to `toISOString()` form, which is
+ * how runs store `createdAt`, so the store compares like with like (also
+ * `GET /usage`'s `from` and `to`).
+ */
+export const IsoInstant = z.string().transform((value, ctx) => {
   const ms = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) ctx.addIssue({ code: "custom", message: `expected an ISO 8601 date-time with a zone, such as 2026-01-31T12:00:00Z (got ${quote(value)})` });
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
@@ -83,9 +87,9 @@ export const ListRunsQuery = z.strictObject({
   sessionId: z.string().min(1).max(200).optional(),
   metadata: metadataFilter.optional(),
   /** Runs created strictly after this instant. */
-  createdAfter: instant.optional(),
+  createdAfter: IsoInstant.optional(),
   /** Runs created strictly before this instant. */
-  createdBefore: instant.optional(),
+  createdBefore: IsoInstant.optional(),
   limit: pageLimit,
   /** A previous page's `nextCursor`; pass the same filters with it. */
   cursor: z.string().min(1).max(512).optional(),

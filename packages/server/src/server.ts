@@ -32,6 +32,8 @@ import { keyHandlers } from "./routes/keys.js";
 import { runHandlers } from "./routes/runs.js";
 import { traceHandlers } from "./routes/traces.js";
 import { TraceService } from "./traces/service.js";
+import { usageHandlers } from "./routes/usage.js";
+import { UsageService } from "./usage/service.js";
 import { sessionHandlers } from "./routes/sessions.js";
 import { systemHandlers } from "./routes/system.js";
 import { AgentService } from "./agents/service.js";
@@ -166,6 +168,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const sessions = new SessionService(store, runs, engine, log, handoff);
   const traces = new TraceService(store, runs, log);
   const keys = new KeyService(store, hasher);
+  const usage = new UsageService(store);
   // A definition is checked as an inline run's spec would be: its tools are a request's (issue #8).
   const agents = new AgentService({
     store,
@@ -183,6 +186,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     sessions,
     traces,
     keys,
+    usage,
     models,
     stream: {
       reader: log,
@@ -211,6 +215,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ...runHandlers(deps),
     ...sessionHandlers(deps),
     ...traceHandlers(deps),
+    ...usageHandlers(deps),
     ...agentHandlers(deps),
     ...keyHandlers(deps),
   };

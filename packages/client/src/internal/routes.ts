@@ -57,6 +57,7 @@ export const operations = {
   listTraces: () => ({ method: "GET", path: "/traces" }),
   getTrace: (runId: string) => ({ method: "GET", path: `/traces/${id(runId)}` }),
   deleteTrace: (runId: string) => ({ method: "DELETE", path: `/traces/${id(runId)}` }),
+  getUsage: () => ({ method: "GET", path: "/usage" }),
   createAgent: () => ({ method: "POST", path: "/agents" }),
   listAgents: () => ({ method: "GET", path: "/agents" }),
   getAgent: (agentId: string) => ({ method: "GET", path: `/agents/${id(agentId)}` }),

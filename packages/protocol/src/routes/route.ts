@@ -9,6 +9,7 @@ export const TAGS = {
   runs: "Agent runs: start, follow, answer, decide, cancel",
   sessions: "Conversations whose messages are runs on a shared history",
   traces: "What a run did: its spans (model steps, tool calls, waits), usage and cost",
+  usage: "Token, call and cost totals of a workspace's runs, by agent, model, day or key",
   agents: "The agents registry: agents, their revisions and tags",
   keys: "API keys of the workspace, their scopes and agents (keys:admin)",
 } as const;

@@ -22,6 +22,7 @@ import { CreateSessionRequest, CreateSessionResponse, SessionInfo, SessionMessag
 import { CodeToolRef, HttpToolRef, LocalToolRef, McpToolRef, ToolCall, ToolRef } from "../tools.js";
 import { GetTraceResponse, ListTracesResponse, Span, TraceSummary } from "../traces.js";
 import { Usage } from "../usage.js";
+import { UsageGroup, UsageTotals } from "../usage-report.js";
 
 /**
  * The named schemas of the document (`components.schemas`), by the name a
@@ -75,6 +76,8 @@ export const NAMED_SCHEMAS = {
   MessageRole,
   Metadata,
   Usage,
+  UsageTotals,
+  UsageGroup,
   AgentInfo,
   AgentRevisionInfo,
   AgentTagInfo,

@@ -4,6 +4,7 @@ import { runRoutes } from "./runs.js";
 import { sessionRoutes } from "./sessions.js";
 import { systemRoutes } from "./system.js";
 import { traceRoutes } from "./traces.js";
+import { usageRoutes } from "./usage.js";
 
 /**
  * Every route of the API, by operationId: the one place a route is spelled.
@@ -11,7 +12,7 @@ import { traceRoutes } from "./traces.js";
  * handler under the same key in the server's routes/ (it answers 501 until
  * then); the document, the router and the SDK's paths follow from here.
  */
-export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes, ...traceRoutes, ...agentRoutes, ...keyRoutes } as const;
+export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes, ...traceRoutes, ...usageRoutes, ...agentRoutes, ...keyRoutes } as const;
 
 export type OperationId = keyof typeof routes;
 export type AnyRoute = (typeof routes)[OperationId];

@@ -38,3 +38,8 @@ export function workspaceOf(ctx: Context): WorkspaceRecord {
   if (!ctx.workspace) throw new Error("route needs the auth middleware");
   return ctx.workspace;
 }
+
+/** Who made the request: its workspace, its API key's id (runs record it; GET /usage groups by it) and the key's agent allowlist. */
+export function callerOf(ctx: Context): { workspace: WorkspaceRecord; keyId: string | null; agents: readonly string[] } {
+  return { workspace: workspaceOf(ctx), keyId: ctx.key?.id ?? null, agents: ctx.key?.agents ?? [] };
+}

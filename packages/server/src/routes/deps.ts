@@ -8,6 +8,7 @@ import type { ModelRegistry } from "../models/types.js";
 import type { RunService } from "../runs/service.js";
 import type { SessionService } from "../sessions/service.js";
 import type { TraceService } from "../traces/service.js";
+import type { UsageService } from "../usage/service.js";
 
 /** What the route modules need; built once in server.ts. */
 export interface AppDeps {
@@ -16,6 +17,7 @@ export interface AppDeps {
   sessions: SessionService;
   traces: TraceService;
   keys: KeyService;
+  usage: UsageService;
   models: ModelRegistry;
   stream: StreamOptions;
   limits: BodyLimits;

@@ -3,7 +3,7 @@ import { AgentdError } from "../errors.js";
 import { parseCursor, streamRun } from "../http/sse/index.js";
 import { parseJson } from "../http/body.js";
 import { parseQuery } from "../http/query.js";
-import { json, keyOf, workspaceOf } from "../http/context.js";
+import { callerOf, json, workspaceOf } from "../http/context.js";
 import type { Handlers } from "../http/register.js";
 import type { AppDeps } from "./deps.js";
 
@@ -13,7 +13,7 @@ export function runHandlers(deps: AppDeps): Handlers {
   return {
     createRun: async (ctx) => {
       const body = await parseJson(ctx, routes.createRun.body.schema, limits);
-      return json(202, await runs.create(workspaceOf(ctx), body, keyOf(ctx).agents));
+      return json(202, await runs.create(workspaceOf(ctx), body, callerOf(ctx)));
     },
 
     listRuns: async (ctx) => json(200, await runs.list(workspaceOf(ctx), parseQuery(ctx.url.searchParams, routes.listRuns.query.schema))),

@@ -1,7 +1,7 @@
 import { routes } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import { parseJson } from "../http/body.js";
-import { json, keyOf, workspaceOf } from "../http/context.js";
+import { callerOf, json, workspaceOf } from "../http/context.js";
 import type { Handlers } from "../http/register.js";
 import type { AppDeps } from "./deps.js";
 
@@ -11,7 +11,7 @@ export function sessionHandlers(deps: AppDeps): Handlers {
   return {
     createSession: async (ctx) => {
       const body = await parseJson(ctx, routes.createSession.body.schema, limits);
-      return json(201, await sessions.create(workspaceOf(ctx), body, keyOf(ctx).agents));
+      return json(201, await sessions.create(workspaceOf(ctx), body, callerOf(ctx).agents));
     },
 
     getSession: async (ctx) => json(200, await sessions.info(workspaceOf(ctx), ctx.params.sessionId!)),
@@ -26,7 +26,7 @@ export function sessionHandlers(deps: AppDeps): Handlers {
       const body = await parseJson(ctx, routes.sendSessionMessage.body.schema, limits);
       const session = await sessions.get(workspace, ctx.params.sessionId!);
       if (session.status === "ended") throw new AgentdError("session_ended", `session ${session.id} has ended; create a new session`);
-      return json(202, await runs.createInSession(workspace, session, body, keyOf(ctx).agents));
+      return json(202, await runs.createInSession(workspace, session, body, callerOf(ctx)));
     },
   };
 }

@@ -42,6 +42,15 @@ export interface RunServiceDeps {
   config: AgentdConfig;
 }
 
+/** Who asks for a run: its key's id (recorded on the run) and agent allowlist (empty: every agent). */
+export interface Caller {
+  keyId: string | null;
+  agents: readonly string[];
+}
+
+/** A run made by no key (an embedding program, a test). */
+const NO_KEY: Caller = { keyId: null, agents: [] };
+
 /**
  * A key bound to agents (its allowlist, issue #12) runs only those: another
  * agent, or an inline one (a prompt of the caller's, which would get round
@@ -60,16 +69,16 @@ export function assertAgentAllowed(allowed: readonly string[], agentId: string |
 export class RunService {
   constructor(private readonly deps: RunServiceDeps) {}
 
-  /** `allowed`: the agent ids the caller's key may run (its allowlist; empty: every agent). */
-  async create(workspace: WorkspaceRecord, body: CreateRunRequest, allowed: readonly string[] = []): Promise<CreateRunResponse> {
+  /** `caller`: the request's key: recorded on the run (GET /usage?groupBy=key), its agent allowlist enforced. */
+  async create(workspace: WorkspaceRecord, body: CreateRunRequest, caller: Caller = NO_KEY): Promise<CreateRunResponse> {
     const { prompt, messages, dependencies, ...specInput } = body;
     // Inline and config agents stay synchronous (the hot path: no await, no store read).
     const { spec, agent } = this.namesRegistryAgent(specInput)
       ? await this.resolveNamed(workspace, specInput)
       : { spec: this.resolveSpec(specInput), agent: undefined };
-    assertAgentAllowed(allowed, spec.agentId);
+    assertAgentAllowed(caller.agents, spec.agentId);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
-    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent);
+    const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent, caller.keyId);
     const admitted = await this.deps.admission.admit(workspace.id);
     try {
       // In a cluster another worker may execute it: only the executor caches its log.
@@ -81,15 +90,15 @@ export class RunService {
     return { runId: record.id, streamUrl: streamUrl(workspace, record.id) };
   }
 
-  /** A session message: a run on the session's history, one at a time per session. */
+  /** A session message: a run on the session's history, one at a time per session; it records the message's key, not the session's creator's. */
   async createInSession(
     workspace: WorkspaceRecord,
     session: SessionRecord,
     body: SessionMessageRequest,
-    allowed: readonly string[] = [],
+    caller: Caller = NO_KEY,
   ): Promise<CreateRunResponse> {
     const base = session.agentSpec;
-    assertAgentAllowed(allowed, base.agentId);
+    assertAgentAllowed(caller.agents, base.agentId);
     const spec: AgentSpec = {
       ...base,
       ...(body.tools ? { tools: body.tools } : {}),
@@ -113,6 +122,7 @@ export class RunService {
       session.id,
       body.dependencies ?? {},
       agent,
+      caller.keyId,
     );
     const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
     const admitted = await this.deps.admission.admit(workspace.id);
@@ -283,7 +293,8 @@ function newRunRecord(
   input: ChatMessage[],
   sessionId: string | null,
   dependencies: Record<string, unknown>,
-  agent?: NamedAgent,
+  agent: NamedAgent | undefined,
+  keyId: string | null,
 ): RunRecord {
   const messages: ConversationMessage[] = [...history, ...input].map((message) => ({ role: message.role, content: message.content }));
   return {
@@ -293,6 +304,7 @@ function newRunRecord(
     agentId: spec.agentId ?? null,
     agentRevision: agent?.revision ?? null,
     agentTag: agent?.tag ?? null,
+    keyId,
     modelId: spec.modelId!,
     status: "queued",
     agentSpec: spec,

@@ -1,4 +1,14 @@
-import type { AgentSpec, ChatMessage, Metadata, ResultSubtype, RunStatus, SessionStatus, ToolCall, Usage } from "@agentd/protocol";
+import type {
+  AgentSpec,
+  ChatMessage,
+  Metadata,
+  ResultSubtype,
+  RunStatus,
+  SessionStatus,
+  ToolCall,
+  Usage,
+  UsageGroupBy,
+} from "@agentd/protocol";
 import type { ConversationMessage } from "../models/types.js";
 
 export interface WorkspaceRecord {
@@ -99,6 +109,12 @@ export interface RunRecord {
   agentRevision: number | null;
   /** The tag the run was named by, as it was resolved at creation; null when named otherwise. */
   agentTag: string | null;
+  /**
+   * The API key whose request created the run (`POST /agent-runs`, a
+   * session's message), for `GET /usage?groupBy=key`; null for a run stored
+   * before runs recorded it, or created without a request.
+   */
+  keyId: string | null;
   modelId: string;
   status: RunStatus;
   /** The resolved agent spec, stored for observability. */
@@ -237,6 +253,25 @@ export interface RunFilter {
   createdAfter?: string;
   /** `createdAt` strictly before this instant (same form). */
   createdBefore?: string;
+}
+
+/**
+ * What `Store.sumUsage` adds up over a set of runs (GET /usage). `costNanos`
+ * sums the cost of the runs whose cost is known, in nano-dollars (USD ×
+ * 10^9, exact); `costUnknownRuns` counts the others (costUsd null while
+ * the run used tokens), which are not in it.
+ */
+export interface UsageSums {
+  /** The group's agent id, model id, UTC day (`2026-01-31`) or key id; null for runs without one, and without grouping. */
+  key: string | null;
+  runs: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  modelCalls: number;
+  toolCalls: number;
+  costNanos: number;
+  costUnknownRuns: number;
 }
 
 export type SessionPatch = Partial<Pick<SessionRecord, "status" | "agentSpec" | "messages" | "activeRunId" | "lastUsedAt" | "endedAt">>;
@@ -432,6 +467,17 @@ export interface Store {
    * millisecond), none when both are null.
    */
   duePausedRuns(now: number, limit: number): Promise<Array<{ runId: string; workspaceId: string; wakeAt: number }>>;
+
+  /**
+   * Sums of the usage of a workspace's runs created in [from, to) (ISO 8601
+   * UTC, as `toISOString()` writes them), whatever their status (a live
+   * run's usage so far). Without `groupBy`, one row (key null; zeros when
+   * no run matches); with it, one row per distinct key present, by key in
+   * byte order, null last. One aggregate statement over the window's range
+   * of the (workspace_id, created_at) index: its cost grows with the runs
+   * in the window, not with the workspace's or the store's.
+   */
+  sumUsage(workspaceId: string, window: { from: string; to: string }, groupBy?: UsageGroupBy): Promise<UsageSums[]>;
 
   // --- events + state ------------------------------------------------------
   commit(batch: CommitBatch): Promise<CommitResult | void>;

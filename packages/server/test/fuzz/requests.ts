@@ -148,6 +148,14 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   },
   getTrace: {},
   deleteTrace: {},
+  // Windows that parse, mostly (the schema's strings rarely do): some around now, some too wide, some backwards.
+  getUsage: {
+    query: {
+      from: () => fc.constantFrom(new Date(Date.now() - 86_400_000).toISOString(), "2020-01-01", "2099-01-01T00:00:00Z"),
+      to: () => fc.constantFrom(new Date(Date.now() + 60_000).toISOString(), "2020-02-01T00:00:00+02:00"),
+      groupBy: () => fc.constantFrom("agent", "model", "day", "key", "week"),
+    },
+  },
   createAgent: {
     body: (w) => fc.record({ id: fc.constantFrom("support", "fuzz-agent", w.agentId, "x_1"), systemPrompt: prompt(w) }),
   },

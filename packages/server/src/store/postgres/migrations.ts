@@ -233,7 +233,37 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   );
   `,
 
-  // 9 (issue #12): as store/sqlite/migrations.ts 10; and the key pepper
+  // 9 (issue #11, GET /usage): a run's API key and its usage in integer
+  // columns, as store/sqlite/migrations.ts 10. The columns with a constant
+  // default rewrite nothing; the UPDATE fills the existing runs' from their
+  // usage, once (every row is written again: on a very large runs table the
+  // upgrade takes a while, under the migration lock). bigint: a run's cost
+  // in nano-dollars passes 2^31 at $2.15. No index: the report reads the
+  // window through runs_workspace_created_id (migration 1).
+  (s) => `
+  ALTER TABLE ${s}.runs
+    ADD COLUMN key_id text COLLATE "C",
+    ADD COLUMN usage_input_tokens bigint NOT NULL DEFAULT 0,
+    ADD COLUMN usage_output_tokens bigint NOT NULL DEFAULT 0,
+    ADD COLUMN usage_cached_input_tokens bigint NOT NULL DEFAULT 0,
+    ADD COLUMN usage_model_calls bigint NOT NULL DEFAULT 0,
+    ADD COLUMN usage_tool_calls bigint NOT NULL DEFAULT 0,
+    ADD COLUMN usage_cost_nanos bigint DEFAULT 0;
+  UPDATE ${s}.runs r SET
+    usage_input_tokens = coalesce(round((u.j ->> 'inputTokens')::numeric), 0),
+    usage_output_tokens = coalesce(round((u.j ->> 'outputTokens')::numeric), 0),
+    usage_cached_input_tokens = coalesce(round((u.j ->> 'cachedInputTokens')::numeric), 0),
+    usage_model_calls = coalesce(round((u.j ->> 'modelCalls')::numeric), 0),
+    usage_tool_calls = coalesce(round((u.j ->> 'toolCalls')::numeric), 0),
+    usage_cost_nanos = CASE
+      WHEN json_typeof(u.j -> 'costUsd') = 'number' THEN round((u.j ->> 'costUsd')::numeric * 1000000000)
+      WHEN coalesce(round((u.j ->> 'inputTokens')::numeric), 0) + coalesce(round((u.j ->> 'outputTokens')::numeric), 0) = 0 THEN 0
+    END
+  FROM (SELECT id, usage::json AS j FROM ${s}.runs) u
+  WHERE u.id = r.id;
+  `,
+
+  // 10 (issue #12): as store/sqlite/migrations.ts 11; and the key pepper
   // when AGENTD_KEY_PEPPER is not set (postgres/store.ts keyPepper): every
   // worker of a cluster must hash keys alike, and the database is what they share.
   (s) => `

@@ -1,3 +1,4 @@
+import type { Usage } from "@agentd/protocol";
 import type {
   AgentRecord,
   AgentRevisionRecord,
@@ -31,6 +32,37 @@ export function wakeAt(checkpoint: RunCheckpoint): number | null {
   return deadlines.length === 0 ? null : Math.ceil(Math.min(...deadlines));
 }
 
+/** A count for an integer column: rounded, and 0 when absent (a fraction would fail the run's write: SQLite STRICT, PostgreSQL bigint). */
+const count = (value: number | undefined): number => (typeof value === "number" && Number.isFinite(value) ? Math.round(value) : 0);
+
+/**
+ * `runs.usage_cost_nanos`: the run's cost in nano-dollars (costUsd is
+ * rounded to one, so integers sum exactly); null when it is unknown, i.e.
+ * costUsd is null while the run used tokens (a run that used none cost
+ * nothing, whatever its model's price, as a queued run or one that failed
+ * before its first answer).
+ */
+export function costNanos(usage: Usage): number | null {
+  if (typeof usage.costUsd === "number" && Number.isFinite(usage.costUsd)) return Math.round(usage.costUsd * 1e9);
+  return count(usage.inputTokens) + count(usage.outputTokens) === 0 ? 0 : null;
+}
+
+/**
+ * The run's usage in plain integer columns beside its JSON (issue #11,
+ * `GET /usage`), derived by the store with every write of `usage` (the same
+ * INSERT or UPDATE, so no caller can forget them and no write is added):
+ * the usage report sums them in SQL without parsing any JSON. Counts absent
+ * from an older usage (modelCalls, toolCalls, cachedInputTokens) are 0.
+ */
+const USAGE_COLUMNS = [
+  { name: "usage_input_tokens", value: (usage: Usage) => count(usage.inputTokens) },
+  { name: "usage_output_tokens", value: (usage: Usage) => count(usage.outputTokens) },
+  { name: "usage_cached_input_tokens", value: (usage: Usage) => count(usage.cachedInputTokens) },
+  { name: "usage_model_calls", value: (usage: Usage) => count(usage.modelCalls) },
+  { name: "usage_tool_calls", value: (usage: Usage) => count(usage.toolCalls) },
+  { name: "usage_cost_nanos", value: costNanos },
+];
+
 export const WORKSPACES = table<WorkspaceRecord>("workspaces", {
   id: plain("id"),
   slug: plain("slug"),
@@ -58,6 +90,8 @@ export const RUNS = table<RunRecord>("runs", {
   agentId: plain("agent_id"),
   agentRevision: plain("agent_revision"),
   agentTag: plain("agent_tag"),
+  // Set at creation from the request's API key; never patched.
+  keyId: plain("key_id"),
   modelId: plain("model_id"),
   status: plain("status"),
   agentSpec: json("agent_spec"),
@@ -66,7 +100,7 @@ export const RUNS = table<RunRecord>("runs", {
   text: freeText("text"),
   subtype: plain("subtype"),
   error: freeText("error"),
-  usage: json("usage"),
+  usage: json("usage", { derived: USAGE_COLUMNS }),
   lastSeq: plain("last_seq"),
   createdAt: plain("created_at"),
   startedAt: plain("started_at"),

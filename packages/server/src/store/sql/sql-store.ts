@@ -6,6 +6,7 @@ import * as runs from "../operations/runs.js";
 import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
 import * as traces from "../operations/traces.js";
+import { sumUsage } from "../operations/usage.js";
 import type {
   ActiveRunCounts,
   AgentListing,
@@ -26,8 +27,10 @@ import type {
   SpanRecord,
   Store,
   StoredEvent,
+  UsageSums,
   WorkspaceRecord,
 } from "../types.js";
+import type { UsageGroupBy } from "@agentd/protocol";
 import type { Dialect } from "./dialect.js";
 import type { Operation } from "./operation.js";
 
@@ -55,6 +58,7 @@ export type SharedMethods =
   | "readSpans"
   | "deleteSpans"
   | "deleteEndedRun"
+  | "sumUsage"
   | "insertSession"
   | "getSession"
   | "claimRun"
@@ -201,6 +205,10 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async deleteEndedRun(workspaceId: string, runId: string): Promise<boolean> {
     return this.execute(traces.deleteEndedRun(workspaceId, runId));
+  }
+
+  async sumUsage(workspaceId: string, window: { from: string; to: string }, groupBy?: UsageGroupBy): Promise<UsageSums[]> {
+    return this.execute(sumUsage(workspaceId, window, groupBy));
   }
 
   async insertSession(session: SessionRecord): Promise<void> {

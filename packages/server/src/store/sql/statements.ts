@@ -21,6 +21,19 @@ export function statements(d: Dialect) {
   const tags = d.table("agent_tags");
   const agentsWithDefinition = `SELECT ${AGENTS.selectFrom("a")}, r.definition FROM ${agents} a
        JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = a.latest_revision`;
+  // GET /usage (issue #11): sums of the runs created in [from, to), read
+  // through the (workspace_id, created_at) range of runs_workspace_created_id
+  // (SQLite: forced, so preparing fails if it goes) and the integer usage
+  // columns (schema/tables.ts USAGE_COLUMNS): no JSON is parsed. The cost is
+  // in nano-dollars; a run whose cost is unknown has none (NULL), so it is
+  // left out of the sum and counted apart.
+  const usageSums = `CAST(count(*) AS integer) AS runs,
+       coalesce(sum(usage_input_tokens), 0) AS "inputTokens", coalesce(sum(usage_output_tokens), 0) AS "outputTokens",
+       coalesce(sum(usage_cached_input_tokens), 0) AS "cachedInputTokens", coalesce(sum(usage_model_calls), 0) AS "modelCalls",
+       coalesce(sum(usage_tool_calls), 0) AS "toolCalls", coalesce(sum(usage_cost_nanos), 0) AS "costNanos",
+       CAST(count(*) - count(usage_cost_nanos) AS integer) AS "costUnknownRuns"`;
+  const usageWindow = `FROM ${runs} ${d.indexedBy("runs_workspace_created_id")} WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`;
+  const usageBy = (key: string) => `SELECT ${key} AS "key", ${usageSums} ${usageWindow} GROUP BY ${key}`;
   const keysWithSlug = `SELECT ${API_KEYS.selectFrom("k")}, w.slug AS "workspaceSlug" FROM ${apiKeys} k JOIN ${workspaces} w ON w.id = k.workspace_id`;
   return {
     // ON CONFLICT DO NOTHING + select: idempotent even when two processes race on one slug.
@@ -61,6 +74,13 @@ export function statements(d: Dialect) {
     // (how SQLite matches a partial index), and stops at `limit`.
     duePausedRuns: `SELECT id AS "runId", workspace_id AS "workspaceId", wake_at AS "wakeAt" FROM ${runs} ${d.indexedBy("runs_paused_wake")}
        WHERE status = 'paused' AND wake_at <= ? ORDER BY wake_at, ${d.insertionOrder} LIMIT ?`,
+
+    usageTotals: `SELECT ${usageSums} ${usageWindow}`,
+    usageByAgent: usageBy("agent_id"),
+    usageByModel: usageBy("model_id"),
+    usageByKey: usageBy("key_id"),
+    // created_at is ISO 8601 UTC (toISOString): its first ten characters are the UTC day.
+    usageByDay: usageBy("substr(created_at, 1, 10)"),
 
     readEvents: `SELECT run_id AS "runId", seq, type, data FROM ${events} WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
 

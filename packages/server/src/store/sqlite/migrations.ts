@@ -229,7 +229,36 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID, STRICT;
   `,
 
-  // 10 (issue #12): what a key may do (scopes, its agent allowlist), when
+  // 10 (issue #11, GET /usage): the API key that created a run (key_id,
+  // null for the runs before), and the run's usage in integer columns
+  // beside its JSON, which the store derives with every write of usage
+  // (schema/tables.ts USAGE_COLUMNS): the usage report sums them without
+  // parsing JSON. usage_cost_nanos is the cost in nano-dollars, null when
+  // unknown (costUsd null while the run used tokens). Adding a column with
+  // a constant default rewrites nothing; the UPDATE fills the existing
+  // runs' columns from their usage once. No index: the report reads the
+  // window through runs_workspace_created_id (migration 2).
+  `
+  ALTER TABLE runs ADD COLUMN key_id TEXT;
+  ALTER TABLE runs ADD COLUMN usage_input_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN usage_output_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN usage_cached_input_tokens INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN usage_model_calls INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN usage_tool_calls INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN usage_cost_nanos INTEGER DEFAULT 0;
+  UPDATE runs SET
+    usage_input_tokens = coalesce(CAST(round(json_extract(usage, '$.inputTokens')) AS INTEGER), 0),
+    usage_output_tokens = coalesce(CAST(round(json_extract(usage, '$.outputTokens')) AS INTEGER), 0),
+    usage_cached_input_tokens = coalesce(CAST(round(json_extract(usage, '$.cachedInputTokens')) AS INTEGER), 0),
+    usage_model_calls = coalesce(CAST(round(json_extract(usage, '$.modelCalls')) AS INTEGER), 0),
+    usage_tool_calls = coalesce(CAST(round(json_extract(usage, '$.toolCalls')) AS INTEGER), 0),
+    usage_cost_nanos = CASE
+      WHEN json_type(usage, '$.costUsd') IN ('integer', 'real') THEN CAST(round(json_extract(usage, '$.costUsd') * 1e9) AS INTEGER)
+      WHEN coalesce(round(json_extract(usage, '$.inputTokens')), 0) + coalesce(round(json_extract(usage, '$.outputTokens')), 0) = 0 THEN 0
+    END;
+  `,
+
+  // 11 (issue #12): what a key may do (scopes, its agent allowlist), when
   // it stops working and when it was last used. Keys from before keep every
   // scope, as they had. The pepper of their HMACs is a file beside the
   // database (sqlite/store.ts keyPepper), not a row: a copy of the database

@@ -22,6 +22,7 @@ export function makeRun(workspaceId: string, overrides: Partial<RunRecord> = {})
     agentId: null,
     agentRevision: null,
     agentTag: null,
+    keyId: null,
     modelId: "mock:echo",
     status: "queued",
     agentSpec: {

@@ -13,6 +13,7 @@ import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
 import { sessionCases } from "./contract-sessions.js";
 import { traceCases } from "./contract-traces.js";
+import { usageCases } from "./contract-usage.js";
 import { wakeCases } from "./contract-wake.js";
 import type { Store, WorkspaceRecord } from "../../../src/store/types.js";
 
@@ -123,6 +124,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     cancelRequestCases(ctx);
     wakeCases(ctx);
     traceCases(ctx);
+    usageCases(ctx);
     agentCases(ctx);
     idempotencyCases(ctx, options);
   });
