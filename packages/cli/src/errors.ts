@@ -1,4 +1,4 @@
-import { APIConnectionError, APIUserAbortError, AuthenticationError } from "@agentd/client";
+import { APIConnectionError, APIUserAbortError, AuthenticationError, NotFoundError as ApiNotFoundError } from "@agentd/client";
 
 /** A failure to report as `agentd: <message>` with an exit code (1 unless told). */
 export class CliError extends Error {
@@ -36,10 +36,18 @@ export function describeError(error: unknown, hints: { url: string; workspace: s
   if (APIUserAbortError.isInstance(error)) return { message: "interrupted", exitCode: EXIT_INTERRUPTED };
   const message = error instanceof Error ? error.message : String(error);
   if (AuthenticationError.isInstance(error)) {
-    return { message: `${message}\n  Check AGENTD_API_KEY, or create a key with: agentd keys create --workspace ${hints.workspace}`, exitCode: 1 };
+    return {
+      message: `${message}\n  Check AGENTD_API_KEY, or create a key with: agentd keys create --workspace ${hints.workspace}`,
+      exitCode: 1,
+    };
   }
+  // The server's 404 (an unknown agent, run, tag or revision) exits as the CLI's own "not found" does.
+  if (ApiNotFoundError.isInstance(error)) return { message, exitCode: EXIT_NOT_FOUND };
   if (APIConnectionError.isInstance(error)) {
-    return { message: `cannot reach agentd at ${hints.url}: ${message}\n  Start a server with \`agentd serve\` or point AGENTD_URL at one.`, exitCode: 1 };
+    return {
+      message: `cannot reach agentd at ${hints.url}: ${message}\n  Start a server with \`agentd serve\` or point AGENTD_URL at one.`,
+      exitCode: 1,
+    };
   }
   return { message, exitCode: 1 };
 }

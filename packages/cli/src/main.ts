@@ -1,16 +1,20 @@
 import { VERSION } from "@agentd/client";
 import { Command, CommanderError } from "commander";
+import { registerAgents } from "./commands/agents.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerModels } from "./commands/models.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerServe } from "./commands/serve.js";
+import { registerTraces } from "./commands/traces.js";
 import { urlOf, workspaceOf, type CliContext } from "./context.js";
 import { describeError } from "./errors.js";
 
 export function buildProgram(context: CliContext, done: (exitCode: number) => void): Command {
   const program = new Command("agentd")
-    .description("agentd: a self-hostable runtime for LLM agents.\nEnvironment: AGENTD_URL (default http://127.0.0.1:7700), AGENTD_API_KEY, AGENTD_WORKSPACE (default default)")
+    .description(
+      "agentd: a self-hostable runtime for LLM agents.\nEnvironment: AGENTD_URL (default http://127.0.0.1:7700), AGENTD_API_KEY, AGENTD_WORKSPACE (default default)",
+    )
     .version(VERSION)
     .exitOverride()
     .configureOutput({
@@ -20,6 +24,8 @@ export function buildProgram(context: CliContext, done: (exitCode: number) => vo
   registerServe(program, context, done);
   registerRun(program, context, done);
   registerRuns(program, context, done);
+  registerAgents(program, context, done);
+  registerTraces(program, context, done);
   registerModels(program, context, done);
   registerKeys(program, context, done);
   // Subcommands copy these settings only when created after the call, so apply them to every command now.

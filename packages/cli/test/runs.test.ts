@@ -39,17 +39,35 @@ function runsApi(runs: Array<ReturnType<typeof snapshot>>) {
     if (path === "/agent-runs") {
       const limit = Number(url.searchParams.get("limit") ?? 20);
       const offset = Number(url.searchParams.get("cursor") ?? 0);
-      return Response.json({ runs: runs.slice(offset, offset + limit), nextCursor: offset + limit < runs.length ? String(offset + limit) : null });
+      return Response.json({
+        runs: runs.slice(offset, offset + limit),
+        nextCursor: offset + limit < runs.length ? String(offset + limit) : null,
+      });
     }
     const found = runs.find((run) => path === `/agent-runs/${encodeURIComponent(run.id)}`);
-    return found ? Response.json(found) : Response.json({ error: "run run_missing not found", code: "not_found", message: "run run_missing not found" }, { status: 404 });
+    return found
+      ? Response.json(found)
+      : Response.json({ error: "run run_missing not found", code: "not_found", message: "run run_missing not found" }, { status: 404 });
   };
   return { fetch: fetch as typeof globalThis.fetch, urls };
 }
 
 const sample = [
-  snapshot("run_3", { status: "paused", text: null, subtype: null, agentId: "support", pendingToolCalls: [{ toolUseId: "call_0", name: "get_time", args: {} }], endedAt: null }),
-  snapshot("run_2", { status: "failed", text: null, subtype: "error_model", error: "provider said:\n  rate limited", createdAt: "2026-01-02T03:04:04.000Z" }),
+  snapshot("run_3", {
+    status: "paused",
+    text: null,
+    subtype: null,
+    agentId: "support",
+    pendingToolCalls: [{ toolUseId: "call_0", name: "get_time", args: {} }],
+    endedAt: null,
+  }),
+  snapshot("run_2", {
+    status: "failed",
+    text: null,
+    subtype: "error_model",
+    error: "provider said:\n  rate limited",
+    createdAt: "2026-01-02T03:04:04.000Z",
+  }),
   snapshot("run_1", { text: `${"word ".repeat(20)}end`, createdAt: "2026-01-02T03:04:03.000Z" }),
 ];
 
@@ -76,19 +94,28 @@ describe("agentd runs list", () => {
     const api = runsApi(sample);
     const io = captureContext({ fetch: api.fetch });
     const argv = ["runs", "list", "--status", "paused,running", "--status", "failed", "--agent", "support", "--session", "ses_1"];
-    expect(await main([...argv, "--metadata", "env=prod", "--metadata", "team=a b=c", "--limit", "5"], io.context)).toBe(0);
+    const dates = ["--created-after", "2026-01-01", "--created-before", "2026-02-01T00:00:00+02:00"];
+    expect(await main([...argv, ...dates, "--metadata", "env=prod", "--metadata", "team=a b=c", "--limit", "5"], io.context)).toBe(0);
     const query = api.urls[0]!.searchParams;
     expect(query.getAll("status")).toEqual(["paused", "running", "failed"]);
     expect(query.get("agentId")).toBe("support");
     expect(query.get("sessionId")).toBe("ses_1");
     expect(query.getAll("metadata")).toEqual(["env:prod", "team:a b=c"]);
+    expect(query.get("createdAfter")).toBe("2026-01-01");
+    expect(query.get("createdBefore")).toBe("2026-02-01T00:00:00+02:00");
     expect(query.get("limit")).toBe("6");
   });
 
   it("prints JSON lines with --json, one snapshot per line", async () => {
     const io = captureContext({ fetch: runsApi(sample).fetch });
     expect(await main(["runs", "list", "--json"], io.context)).toBe(0);
-    expect(io.stdout().trimEnd().split("\n").map((line) => JSON.parse(line))).toEqual(sample);
+    expect(
+      io
+        .stdout()
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual(sample);
   });
 
   it("follows pages up to --limit and says when more runs exist", async () => {
@@ -96,7 +123,13 @@ describe("agentd runs list", () => {
     const api = runsApi(many);
     const io = captureContext({ fetch: api.fetch });
     expect(await main(["runs", "list", "--limit", "150", "--json"], io.context)).toBe(0);
-    expect(io.stdout().trimEnd().split("\n").map((line) => JSON.parse(line).id)).toEqual(many.slice(0, 150).map((run) => run.id));
+    expect(
+      io
+        .stdout()
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line).id),
+    ).toEqual(many.slice(0, 150).map((run) => run.id));
     expect(api.urls.map((url) => [url.searchParams.get("limit"), url.searchParams.get("cursor")])).toEqual([
       ["100", null],
       ["100", "100"],
@@ -119,11 +152,18 @@ describe("agentd runs list", () => {
   });
 
   it("rejects a bad --status or --limit with exit code 2 before any request", async () => {
-    for (const argv of [["--status", "nope"], ["--status", "paused,"], ["--limit", "0"], ["--limit", "ten"], ["--metadata", "novalue"]]) {
+    for (const argv of [
+      ["--status", "nope"],
+      ["--status", "paused,"],
+      ["--limit", "0"],
+      ["--limit", "ten"],
+      ["--metadata", "novalue"],
+      ["--created-after", "2026-13-45"],
+    ]) {
       const api = runsApi(sample);
       const io = captureContext({ fetch: api.fetch });
       expect(await main(["runs", "list", ...argv], io.context)).toBe(2);
-      expect(io.stderr()).toMatch(/^agentd: --(status|limit|metadata)/);
+      expect(io.stderr()).toMatch(/^agentd: --(status|limit|metadata|created-after)/);
       expect(api.urls).toHaveLength(0);
     }
   });
@@ -162,12 +202,12 @@ describe("agentd runs get", () => {
     expect(failed.stdout()).toContain("\nerror: provider said:\n  rate limited\n");
   });
 
-  it("prints the snapshot as JSON with --json; a missing run exits 1 saying so", async () => {
+  it("prints the snapshot as JSON with --json; a missing run exits 3 (not found) saying so", async () => {
     const io = captureContext({ fetch: runsApi(sample).fetch });
     expect(await main(["runs", "get", "run_2", "--json"], io.context)).toBe(0);
     expect(JSON.parse(io.stdout())).toEqual(sample[1]);
     const missing = captureContext({ fetch: runsApi(sample).fetch });
-    expect(await main(["runs", "get", "run_missing"], missing.context)).toBe(1);
+    expect(await main(["runs", "get", "run_missing"], missing.context)).toBe(3);
     expect(missing.stderr()).toContain("run run_missing not found");
   });
 });
