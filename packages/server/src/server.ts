@@ -31,6 +31,7 @@ import { agentHandlers } from "./routes/agents.js";
 import { keyHandlers } from "./routes/keys.js";
 import { runHandlers } from "./routes/runs.js";
 import { traceHandlers } from "./routes/traces.js";
+import { otelSettings, startTraceExport } from "./traces/otel.js";
 import { TraceService } from "./traces/service.js";
 import { usageHandlers } from "./routes/usage.js";
 import { UsageService } from "./usage/service.js";
@@ -138,6 +139,11 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const log = new EventLog(store, bus, (error) => logger.error({ err: error }, "event commit failed"));
   log.onCommitTimed = (durationMs) => metrics.committed(durationMs);
   const tools = await createServerTools(config, env, logger);
+  // OpenTelemetry export of run traces: its packages load only when an OTLP endpoint is set (traces/otel.ts).
+  const otel = otelSettings(env);
+  const traceExport = otel
+    ? await startTraceExport(otel, { read: (workspaceId, runId) => traces.ofRun(workspaceId, runId), committed: () => log.flush(), logger })
+    : undefined;
   const handoff = new SessionHandoff(store, (record) => {
     if (!engine.clustered) log.tails.track(record.id, record.workspaceId);
     log.patchRun(record.id, { checkpoint: record.checkpoint });
@@ -151,6 +157,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     queue,
     models,
     observer: metrics,
+    ...(traceExport ? { traceExport } : {}),
     tools,
     logger,
     serverToolTimeoutMs: config.serverToolTimeoutMs ?? 300_000,
@@ -237,6 +244,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     http?.closeIdleConnections();
     if (graceMs > 0) await engine.drain(graceMs);
     await engine.close();
+    // Every run that ended here is queued for export by now: the last spans go out while the streams end (bounded: 5 s).
+    const exported = traceExport?.close();
     // Every event is committed: the streams end without a terminal event and their clients resume from their cursor.
     await endStreams(openStreams, 1_000);
     http?.closeAllConnections();
@@ -244,6 +253,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     await tools.close();
     await queue.close();
     await bus.close();
+    await exported;
     await releaseWorker();
     await store.close();
   };

@@ -23,6 +23,8 @@ export interface EngineOptions {
   observer?: EngineObserver;
   tools: ToolResolvers;
   logger: Logger;
+  /** Told of every run that ends (its id queued, nothing awaited): the OpenTelemetry export, when it is on (traces/otel.ts). */
+  traceExport?: { ended(workspaceId: string, runId: string): void };
   /** How long a run waits for a local tool result, in milliseconds. */
   localToolTimeoutMs: number;
   /** How long a server tool call may take, in milliseconds. */

@@ -84,6 +84,7 @@ async function end(
     Date.parse(endedAt) - Date.parse(record.startedAt ?? record.createdAt),
     record.usage,
   );
+  ctx.options.traceExport?.ended(record.workspaceId, record.id);
   if (ctx.keeper) void ctx.keeper.ended(record.id);
   // A queued run of a session never held it: nothing to release.
   if (session && session.activeRunId === record.id) {

@@ -32,6 +32,15 @@ export class TraceService {
     return { runId: run.id, traceId: traceIds(run.id).traceId, spans: spans.map(toSpan) };
   }
 
+  /**
+   * The trace of a run by its workspace's id, for the OpenTelemetry export
+   * (traces/otlp-export.ts): the same read as get(), whose caller's
+   * workspace is the run's own here (the engine names it).
+   */
+  ofRun(workspaceId: string, runId: string): Promise<GetTraceResponse> {
+    return this.get({ id: workspaceId, slug: "", createdAt: "" }, runId);
+  }
+
   /** The run listing, one summary per run (no span is read: a page costs what a page of runs does). */
   async list(workspace: WorkspaceRecord, query: ListTracesQuery): Promise<ListTracesResponse> {
     const page = await this.runs.list(workspace, query);
