@@ -6,6 +6,7 @@ import { AgentRegistry } from "./resources/registry.js";
 import { Models } from "./resources/models.js";
 import { Runs } from "./resources/runs.js";
 import { Sessions } from "./resources/sessions.js";
+import { Settings } from "./resources/settings.js";
 import { Traces } from "./resources/traces.js";
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:7700";
@@ -42,6 +43,8 @@ export class Agentd {
   readonly registry: AgentRegistry;
   readonly sessions: Sessions;
   readonly traces: Traces;
+  /** The workspace's settings: retention (docs/api.md "Settings"). */
+  readonly settings: Settings;
 
   constructor(options: AgentdOptions = {}) {
     const apiKey = options.apiKey ?? readEnv("AGENTD_API_KEY");
@@ -65,5 +68,6 @@ export class Agentd {
     this.registry = new AgentRegistry(transport);
     this.sessions = new Sessions(transport);
     this.traces = new Traces(transport);
+    this.settings = new Settings(transport);
   }
 }

@@ -67,4 +67,6 @@ export const operations = {
   listAgentTags: () => ({ method: "GET", path: "/agent-tags" }),
   putAgentTag: (tag: string) => ({ method: "PUT", path: `/agent-tags/${id(tag)}` }),
   deleteAgentTag: (tag: string) => ({ method: "DELETE", path: `/agent-tags/${id(tag)}` }),
+  getWorkspaceSettings: () => ({ method: "GET", path: "/settings" }),
+  putWorkspaceSettings: () => ({ method: "PUT", path: "/settings" }),
 } as const satisfies ClientOperations;

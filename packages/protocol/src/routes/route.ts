@@ -9,6 +9,7 @@ export const TAGS = {
   sessions: "Conversations whose messages are runs on a shared history",
   traces: "What a run did: its spans (model steps, tool calls, waits), usage and cost",
   agents: "The agents registry: agents, their revisions and tags",
+  settings: "A workspace's settings: how long its ended runs are kept",
 } as const;
 
 /*

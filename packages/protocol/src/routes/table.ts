@@ -1,6 +1,7 @@
 import { agentRoutes } from "./agents.js";
 import { runRoutes } from "./runs.js";
 import { sessionRoutes } from "./sessions.js";
+import { settingsRoutes } from "./settings.js";
 import { systemRoutes } from "./system.js";
 import { traceRoutes } from "./traces.js";
 
@@ -10,7 +11,7 @@ import { traceRoutes } from "./traces.js";
  * handler under the same key in the server's routes/ (it answers 501 until
  * then); the document, the router and the SDK's paths follow from here.
  */
-export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes, ...traceRoutes, ...agentRoutes } as const;
+export const routes = { ...systemRoutes, ...runRoutes, ...sessionRoutes, ...traceRoutes, ...agentRoutes, ...settingsRoutes } as const;
 
 export type OperationId = keyof typeof routes;
 export type AnyRoute = (typeof routes)[OperationId];

@@ -4,6 +4,7 @@ import type { Middleware } from "../http/context.js";
 import type { StreamOptions } from "../http/sse/index.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
+import type { SettingsService } from "../retention/service.js";
 import type { RunService } from "../runs/service.js";
 import type { SessionService } from "../sessions/service.js";
 import type { TraceService } from "../traces/service.js";
@@ -14,6 +15,7 @@ export interface AppDeps {
   agents: AgentService;
   sessions: SessionService;
   traces: TraceService;
+  settings: SettingsService;
   models: ModelRegistry;
   stream: StreamOptions;
   limits: BodyLimits;

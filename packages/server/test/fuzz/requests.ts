@@ -133,6 +133,15 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   listAgentTags: {},
   putAgentTag: { body: (w) => fc.record({ agentId: fc.constantFrom("support", "fuzz-agent", w.agentId), revision: fc.constantFrom(1, 2, 3) }) },
   deleteAgentTag: {},
+  getWorkspaceSettings: {},
+  // Days of at least one: the fuzz's runs are all younger, so the sweep (every 5 minutes) deletes none of them.
+  putWorkspaceSettings: {
+    body: () =>
+      fc.oneof(
+        fc.record({ retention: fc.record({ days: fc.oneof(fc.integer({ min: 1, max: 3650 }), fc.constant(null)) }) }),
+        fc.constant({ retention: null }),
+      ),
+  },
 };
 
 /** A path segment as sent, and the value the server should decode it to (undefined: it should refuse it). */

@@ -232,6 +232,16 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     PRIMARY KEY (run_id, span_id)
   );
   `,
+
+  // 9 (issue #11; to be 10 once the migration numbered 9 on main lands): a
+  // workspace's own settings, as store/sqlite/migrations.ts 10 (to be 11).
+  (s) => `
+  CREATE TABLE IF NOT EXISTS ${s}.workspace_settings (
+    workspace_id text COLLATE "C" PRIMARY KEY REFERENCES ${s}.workspaces(id),
+    retention_days integer CHECK (retention_days BETWEEN 1 AND 3650),
+    updated_at text NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

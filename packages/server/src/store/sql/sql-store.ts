@@ -2,6 +2,7 @@ import type { RunStatus } from "@agentd/protocol";
 import * as agents from "../operations/agents.js";
 import * as events from "../operations/events.js";
 import { listRuns, type RunPage } from "../operations/list-runs.js";
+import * as retention from "../operations/retention.js";
 import * as runs from "../operations/runs.js";
 import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
@@ -15,6 +16,7 @@ import type {
   AgentTagRecord,
   ResolvedAgent,
   ApiKeyRecord,
+  RetentionBatch,
   IdempotencyBegin,
   IdempotencyHold,
   IdempotencyState,
@@ -26,6 +28,7 @@ import type {
   Store,
   StoredEvent,
   WorkspaceRecord,
+  WorkspaceSettingsRecord,
 } from "../types.js";
 import type { Dialect } from "./dialect.js";
 import type { Operation } from "./operation.js";
@@ -51,6 +54,11 @@ export type SharedMethods =
   | "readSpans"
   | "deleteSpans"
   | "deleteEndedRun"
+  | "getWorkspaceSettings"
+  | "putWorkspaceSettings"
+  | "deleteWorkspaceSettings"
+  | "listWorkspaceSettings"
+  | "deleteExpiredRuns"
   | "insertSession"
   | "getSession"
   | "claimRun"
@@ -185,6 +193,26 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async deleteEndedRun(workspaceId: string, runId: string): Promise<boolean> {
     return this.execute(traces.deleteEndedRun(workspaceId, runId));
+  }
+
+  async getWorkspaceSettings(workspaceId: string): Promise<WorkspaceSettingsRecord | undefined> {
+    return this.execute(retention.getWorkspaceSettings(workspaceId));
+  }
+
+  async putWorkspaceSettings(settings: WorkspaceSettingsRecord): Promise<void> {
+    return this.execute(retention.putWorkspaceSettings(settings));
+  }
+
+  async deleteWorkspaceSettings(workspaceId: string): Promise<boolean> {
+    return this.execute(retention.deleteWorkspaceSettings(workspaceId));
+  }
+
+  async listWorkspaceSettings(): Promise<Array<{ workspace: WorkspaceRecord; settings: WorkspaceSettingsRecord | undefined }>> {
+    return this.execute(retention.listWorkspaceSettings());
+  }
+
+  async deleteExpiredRuns(workspaceId: string, endedBefore: string, batch: RetentionBatch): Promise<{ deleted: string[]; more: boolean }> {
+    return this.execute(retention.deleteExpiredRuns(workspaceId, endedBefore, batch));
   }
 
   async insertSession(session: SessionRecord): Promise<void> {

@@ -6,9 +6,12 @@ import { SqliteDriver } from "./driver.js";
 import { SQLITE } from "./dialect.js";
 import { SqliteIdempotency } from "./idempotency.js";
 import { lockDataFile } from "./worker-lock.js";
+import { lockTask } from "./task-lock.js";
 import { SqliteLeases } from "./leases.js";
 import { migrate } from "./migrations.js";
 import { SqliteWrites } from "./writes.js";
+
+let memoryStores = 0;
 
 /**
  * The embedded store. better-sqlite3 is synchronous; the methods are async
@@ -28,6 +31,8 @@ export class SqliteStore extends SqlStore implements Store {
   readonly #commit: (batch: CommitBatch) => CommitResult;
 
   readonly #file: string;
+  /** Tells in-memory databases apart (task-lock.ts). */
+  readonly #memoryId = ++memoryStores;
 
   /** @param file a database file path (created if missing) or `:memory:`. */
   constructor(file: string) {
@@ -73,6 +78,11 @@ export class SqliteStore extends SqlStore implements Store {
     if (this.#file === ":memory:") return async () => undefined;
     const release = lockDataFile(this.#file);
     return async () => release();
+  }
+
+  /** Within this process: one process executes runs from a database file (lockWorker). */
+  async lockTask(task: string): Promise<(() => Promise<void>) | undefined> {
+    return lockTask(this.#file === ":memory:" ? `:memory:${this.#memoryId}` : this.#file, task);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

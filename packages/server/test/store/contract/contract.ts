@@ -11,6 +11,7 @@ import { idempotencyCases } from "./contract-idempotency.js";
 import { keyCases } from "./contract-keys.js";
 import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
+import { retentionCases } from "./contract-retention.js";
 import { sessionCases } from "./contract-sessions.js";
 import { traceCases } from "./contract-traces.js";
 import { wakeCases } from "./contract-wake.js";
@@ -107,6 +108,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     wakeCases(ctx);
     traceCases(ctx);
     agentCases(ctx);
+    retentionCases(ctx);
     idempotencyCases(ctx, options);
   });
 }
