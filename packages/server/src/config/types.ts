@@ -142,6 +142,10 @@ export interface RetentionConfig {
   sweepIntervalMs?: number;
   /** Most runs one delete removes (one transaction). @default 500 */
   batchRuns?: number;
-  /** Most events one delete removes with its runs (one run's, however many it has, at least). @default 50_000 */
+  /**
+   * Most events one delete removes with its runs (one run's, however many it
+   * has, at least). On SQLite a batch holds the process's one thread while
+   * it runs. @default 2_000 on SQLite, 50_000 on PostgreSQL
+   */
   batchEvents?: number;
 }

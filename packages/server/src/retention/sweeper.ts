@@ -28,7 +28,22 @@ export interface SweeperOptions {
   now?: () => number;
 }
 
-export const RETENTION_DEFAULTS = { sweepIntervalMs: 300_000, batchRuns: 500, batchEvents: 50_000 } as const;
+/**
+ * Defaults. A batch's events are what it costs (each is a row of run_events
+ * to delete; a run is one more): measured here, SQLite deletes 4-7 µs per
+ * event on the process's one thread, so 2,000 events hold it ~10 ms;
+ * PostgreSQL's batch runs on the server, off the event loop, and a bigger
+ * one makes fewer, longer transactions (50,000 events: 80-120 ms). See
+ * docs/scaling.md "Retention".
+ */
+export const RETENTION_DEFAULTS = {
+  sweepIntervalMs: 300_000,
+  batchRuns: 500,
+  batchEvents: { sqlite: 2_000, postgres: 50_000 } as Record<string, number>,
+} as const;
+
+/** The longest pause between two batches, in milliseconds. */
+const MAX_PAUSE_MS = 1_000;
 
 /** The store-wide lock of the sweep (Store.lockTask). */
 const TASK = "retention";
@@ -39,14 +54,17 @@ const TASK = "retention";
  * (so one worker of a cluster at a time), it deletes each workspace's ended
  * runs older than its retention, in batches (`batchRuns` runs and
  * `batchEvents` events at most, each one statement and one transaction),
- * handing the event loop back between batches so the run path never waits
- * behind more than one batch. A failed round is logged and the next one
+ * pausing between batches as long as the last one took, so the run path
+ * never waits behind more than one batch and the sweep takes at most half
+ * of the thread however large the backlog. A failed round is logged and the next one
  * tries again; nothing escapes. `close()` stops it between two batches.
  */
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<SweepOutcome> | undefined;
   private stopping = false;
+  /** Ends the pause between two batches early (close). */
+  private wake: (() => void) | undefined;
   private readonly intervalMs: number;
   private readonly batch: RetentionBatch;
   private readonly now: () => number;
@@ -56,7 +74,7 @@ export class RetentionSweeper {
     this.intervalMs = config.sweepIntervalMs ?? RETENTION_DEFAULTS.sweepIntervalMs;
     this.batch = {
       maxRuns: config.batchRuns ?? RETENTION_DEFAULTS.batchRuns,
-      maxEvents: config.batchEvents ?? RETENTION_DEFAULTS.batchEvents,
+      maxEvents: config.batchEvents ?? RETENTION_DEFAULTS.batchEvents[options.store.kind] ?? RETENTION_DEFAULTS.batchEvents.postgres!,
     };
     this.now = options.now ?? Date.now;
   }
@@ -89,6 +107,7 @@ export class RetentionSweeper {
   async close(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
+    this.wake?.();
     await this.round;
   }
 
@@ -125,16 +144,32 @@ export class RetentionSweeper {
       const endedBefore = new Date(this.now() - days * DAY_MS).toISOString();
       for (;;) {
         if (this.stopping) return total;
+        const started = performance.now();
         const { deleted, more } = await store.deleteExpiredRuns(workspace.id, endedBefore, this.batch);
         for (const runId of deleted) forget(runId);
         if (deleted.length > 0) swept(deleted.length);
         total += deleted.length;
-        // Between batches, the event loop serves the run path (SQLite's
-        // driver is synchronous: a batch holds the thread while it runs).
-        await new Promise((resolve) => setImmediate(resolve));
+        // Between batches, a pause as long as the batch took: the sweep
+        // takes at most half of the thread (SQLite's driver is synchronous,
+        // a batch holds it while it runs) or of a connection, however large
+        // the backlog, and the run path is served in between.
+        await this.pause(Math.min(MAX_PAUSE_MS, performance.now() - started));
         if (!more || deleted.length === 0) break;
       }
     }
     return total;
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 }

@@ -187,24 +187,32 @@ for (const backend of backends) {
       expect(await present("forever")).toEqual([true, true, true]);
     });
 
-    it("deletes a backlog larger than a batch in bounded batches, in one round", async () => {
+    it("deletes a backlog larger than a batch in bounded batches, in one round, pausing as long as each batch took", async () => {
       const store = await open();
       const ws = await store.ensureWorkspace("acme");
       for (let i = 0; i < 23; i++) await endedRun(store, ws.id, T0 + i);
       const live = await endedRun(store, ws.id, T0, "running");
       await store.putWorkspaceSettings({ workspaceId: ws.id, retentionDays: 1, updatedAt: new Date(T0).toISOString() });
       const batches: number[] = [];
+      const times: Array<{ from: number; to: number }> = [];
       const counting = wrap(store, {
         deleteExpiredRuns: async (workspaceId, endedBefore, batch) => {
-          expect(batch).toEqual({ maxRuns: 5, maxEvents: 50_000 });
+          // The default event bound of each store: SQLite's batch holds the process's thread.
+          expect(batch).toEqual({ maxRuns: 5, maxEvents: backend.name === "sqlite" ? 2_000 : 50_000 });
+          const from = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, 40)); // a slow batch
           const result = await store.deleteExpiredRuns(workspaceId, endedBefore, batch);
           batches.push(result.deleted.length);
+          times.push({ from, to: performance.now() });
           return result;
         },
       });
       const sweep = sweeper(counting, { batchRuns: 5 }, () => T0 + 2 * DAY);
       expect(await sweep.sweep()).toEqual({ outcome: "swept", deleted: 23 });
       expect(batches).toEqual([5, 5, 5, 5, 3]);
+      // Between two batches, a pause about as long as the one before (timers may fire a millisecond early).
+      for (let i = 1; i < times.length; i++)
+        expect(times[i]!.from - times[i - 1]!.to).toBeGreaterThanOrEqual(times[i - 1]!.to - times[i - 1]!.from - 5);
       expect(await store.getRun(ws.id, live.id)).toMatchObject({ status: "running" });
       expect(await store.listRuns(ws.id, {}, { limit: 100 })).toHaveLength(1);
     });
@@ -273,6 +281,29 @@ for (const backend of backends) {
       const release = await store.lockTask("retention");
       expect(release).toBeTypeOf("function");
       await release!();
+    });
+
+    it("close() during the pause after a long batch ends the round at once", async () => {
+      const store = await open();
+      const ws = await store.ensureWorkspace("acme");
+      for (let i = 0; i < 4; i++) await endedRun(store, ws.id, T0);
+      await store.putWorkspaceSettings({ workspaceId: ws.id, retentionDays: 1, updatedAt: new Date(T0).toISOString() });
+      let closed: Promise<number> | undefined;
+      const slow = wrap(store, {
+        deleteExpiredRuns: async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          const result = await store.deleteExpiredRuns(...args);
+          // Close once the round is in its pause (as long as this batch: 400 ms).
+          setTimeout(() => {
+            const from = performance.now();
+            closed ??= instance.close().then(() => performance.now() - from);
+          }, 20);
+          return result;
+        },
+      });
+      const instance = sweeper(slow, { batchRuns: 2 }, () => T0 + 2 * DAY);
+      expect(await instance.sweep()).toEqual({ outcome: "stopped", deleted: 2 });
+      expect(await closed).toBeLessThan(200);
     });
 
     it("runs on its own every sweepIntervalMs once started, and close() stops it", async () => {
