@@ -113,14 +113,14 @@ export class RetentionSweeper {
 
   private async run(): Promise<SweepOutcome> {
     const { store, logger, observer } = this.options;
-    let deleted = 0;
+    const progress = { deleted: 0 };
     let outcome: SweepOutcome["outcome"] = "swept";
     try {
       const release = await store.lockTask(TASK);
       if (release === undefined) outcome = "skipped";
       else {
         try {
-          deleted = await this.sweepAll((count) => observer?.runsSwept(count));
+          await this.sweepAll(progress, (count) => observer?.runsSwept(count));
           if (this.stopping) outcome = "stopped";
         } finally {
           await release();
@@ -128,27 +128,27 @@ export class RetentionSweeper {
       }
     } catch (error) {
       outcome = "failed";
-      logger.error({ err: error, deletedRuns: deleted }, "retention sweep failed; the next round retries");
+      logger.error({ err: error, deletedRuns: progress.deleted }, "retention sweep failed; the next round retries");
     }
     observer?.sweepEnded(outcome);
-    if (deleted > 0) logger.info({ deletedRuns: deleted }, "retention sweep deleted expired runs");
-    return { outcome, deleted };
+    if (progress.deleted > 0) logger.info({ deletedRuns: progress.deleted }, "retention sweep deleted expired runs");
+    return { outcome, deleted: progress.deleted };
   }
 
-  private async sweepAll(swept: (count: number) => void): Promise<number> {
+  /** Counts into `progress` as it goes, so a round that fails half-way still says what it deleted. */
+  private async sweepAll(progress: { deleted: number }, swept: (count: number) => void): Promise<void> {
     const { store, config, forget } = this.options;
-    let total = 0;
     for (const { workspace, settings } of await store.listWorkspaceSettings()) {
       const { days } = effectiveRetention(workspace, settings, config);
       if (days === null) continue;
       const endedBefore = new Date(this.now() - days * DAY_MS).toISOString();
       for (;;) {
-        if (this.stopping) return total;
+        if (this.stopping) return;
         const started = performance.now();
         const { deleted, more } = await store.deleteExpiredRuns(workspace.id, endedBefore, this.batch);
         for (const runId of deleted) forget(runId);
         if (deleted.length > 0) swept(deleted.length);
-        total += deleted.length;
+        progress.deleted += deleted.length;
         // Between batches, a pause as long as the batch took: the sweep
         // takes at most half of the thread (SQLite's driver is synchronous,
         // a batch holds it while it runs) or of a connection, however large
@@ -157,7 +157,6 @@ export class RetentionSweeper {
         if (!more || deleted.length === 0) break;
       }
     }
-    return total;
   }
 
   private pause(ms: number): Promise<void> {

@@ -5,6 +5,7 @@ import { postgresEnv } from "../pg-env.js";
 import { tempDir } from "../helpers.js";
 import type { RetentionConfig } from "../../src/config/types.js";
 import type { Logger } from "../../src/logger.js";
+import { validateConfig } from "../../src/config/load.js";
 import { RetentionSweeper, type SweepOutcome } from "../../src/retention/sweeper.js";
 import { openStore } from "../../src/store/open.js";
 import type { RunRecord, Store } from "../../src/store/types.js";
@@ -326,3 +327,29 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("retention in the config file", () => {
+  it("takes days (1 to 3650 or null) globally and per workspace slug, and names a bad field", () => {
+    const retention = {
+      days: 90,
+      workspaces: { acme: { days: 7 }, audit: { days: null } },
+      sweepIntervalMs: 60_000,
+      batchRuns: 100,
+      batchEvents: 1_000,
+    };
+    expect(validateConfig({ retention }).retention).toEqual(retention);
+    expect(validateConfig({ retention: { days: null } }).retention).toEqual({ days: null });
+    for (const [bad, field] of [
+      [{ days: 0 }, "retention.days"],
+      [{ days: 3651 }, "retention.days"],
+      [{ days: 2.5 }, "retention.days"],
+      [{ workspaces: { acme: { days: -1 } } }, "retention.workspaces.acme.days"],
+      [{ workspaces: { acme: {} } }, "retention.workspaces.acme.days"],
+      [{ sweepIntervalMs: 10 }, "retention.sweepIntervalMs"],
+      [{ batchRuns: 0 }, "retention.batchRuns"],
+      [{ keep: "forever" }, "retention"],
+    ] as const) {
+      expect(() => validateConfig({ retention: bad })).toThrow(new RegExp(`\\n  ${field.replaceAll(".", "\\.")}: `));
+    }
+  });
+});
