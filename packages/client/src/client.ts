@@ -6,6 +6,7 @@ import { AgentRegistry } from "./resources/registry.js";
 import { Models } from "./resources/models.js";
 import { Runs } from "./resources/runs.js";
 import { Sessions } from "./resources/sessions.js";
+import { Settings } from "./resources/settings.js";
 import { Traces } from "./resources/traces.js";
 import { UsageReports } from "./resources/usage.js";
 
@@ -45,6 +46,8 @@ export class Agentd {
   readonly traces: Traces;
   /** Usage totals of the workspace's runs, by agent, model, day or key. */
   readonly usage: UsageReports;
+  /** The workspace's settings: retention (docs/api.md "Settings"). */
+  readonly settings: Settings;
 
   constructor(options: AgentdOptions = {}) {
     const apiKey = options.apiKey ?? readEnv("AGENTD_API_KEY");
@@ -69,5 +72,6 @@ export class Agentd {
     this.sessions = new Sessions(transport);
     this.traces = new Traces(transport);
     this.usage = new UsageReports(transport);
+    this.settings = new Settings(transport);
   }
 }

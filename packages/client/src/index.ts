@@ -25,6 +25,7 @@ export type { Agents } from "./resources/agents.js";
 export type { AgentRegistry } from "./resources/registry.js";
 export type { Sessions, Session } from "./resources/sessions.js";
 export type { Traces, TraceList } from "./resources/traces.js";
+export type { Settings } from "./resources/settings.js";
 export type { UsageReports } from "./resources/usage.js";
 export type { ApprovalAnswer, ApprovalRequest, DriveOptions, ListRunsParams, ListTracesParams, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody, UsageParams } from "./types.js";
 export type {
@@ -44,5 +45,6 @@ export type {
   UsageGroup,
   UsageGroupBy,
   UsageTotals,
+  WorkspaceSettings,
 } from "@agentd/protocol";
 export { VERSION } from "./version.js";

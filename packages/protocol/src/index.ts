@@ -11,6 +11,7 @@ export * from "./routes/index.js";
 export * from "./run-list.js";
 export * from "./runs.js";
 export * from "./sessions.js";
+export * from "./settings.js";
 export * from "./tools.js";
 export * from "./usage.js";
 export * from "./version.js";

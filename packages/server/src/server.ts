@@ -30,6 +30,7 @@ import { randomBase62 } from "./ids.js";
 import { agentHandlers } from "./routes/agents.js";
 import { keyHandlers } from "./routes/keys.js";
 import { runHandlers } from "./routes/runs.js";
+import { settingsHandlers } from "./routes/settings.js";
 import { traceHandlers } from "./routes/traces.js";
 import { otelSettings, startTraceExport } from "./traces/otel.js";
 import { TraceService } from "./traces/service.js";
@@ -38,6 +39,8 @@ import { UsageService } from "./usage/service.js";
 import { sessionHandlers } from "./routes/sessions.js";
 import { systemHandlers } from "./routes/system.js";
 import { AgentService } from "./agents/service.js";
+import { SettingsService } from "./retention/service.js";
+import { RetentionSweeper } from "./retention/sweeper.js";
 import { RunService } from "./runs/service.js";
 import { Admission, DEFAULT_ADMISSION_LIMITS } from "./runs/admission.js";
 import { SessionService } from "./sessions/service.js";
@@ -63,6 +66,8 @@ export interface CreateServerOptions {
   heartbeatMs?: number;
   /** Unsent bytes a slow stream reader may pile up before it is disconnected. @default 8_388_608 */
   maxStreamBufferBytes?: number;
+  /** The clock of retention (epoch ms): runs are aged, and settings stamped, by it (tests). @default Date.now */
+  retentionClock?: () => number;
 }
 
 export interface AgentdServer {
@@ -176,6 +181,16 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const traces = new TraceService(store, runs, log);
   const keys = new KeyService(store, hasher);
   const usage = new UsageService(store);
+  const settings = new SettingsService(store, config.retention, options.retentionClock);
+  // On every process; the store's task lock lets one of a cluster sweep at a time.
+  const sweeper = new RetentionSweeper({
+    store,
+    config: config.retention,
+    logger,
+    observer: metrics,
+    forget: (runIds) => log.runsDeleted(runIds),
+    ...(options.retentionClock ? { now: options.retentionClock } : {}),
+  });
   // A definition is checked as an inline run's spec would be: its tools are a request's (issue #8).
   const agents = new AgentService({
     store,
@@ -194,6 +209,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     traces,
     keys,
     usage,
+    settings,
     models,
     stream: {
       reader: log,
@@ -225,11 +241,13 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ...usageHandlers(deps),
     ...agentHandlers(deps),
     ...keyHandlers(deps),
+    ...settingsHandlers(deps),
   };
   registerRoutes(router, handlers, { authenticate: auth(store, hasher), idempotent: deps.idempotent });
 
   const recovered = await engine.recover();
   if (recovered > 0) logger.info({ runs: recovered }, "picked up unfinished runs");
+  sweeper.start();
 
   let draining = false;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -239,6 +257,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   let closing: Promise<void> | undefined;
   const shutdown = async (graceMs: number): Promise<void> => {
     draining = true;
+    // Stops between two batches; what is left is the next start's.
+    const swept = sweeper.close();
     // No new connections; the open ones get 503 for new requests, and their streams go on for now.
     const closed = http ? new Promise<void>((resolve) => http!.close(() => resolve())) : Promise.resolve();
     http?.closeIdleConnections();
@@ -250,6 +270,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     await endStreams(openStreams, 1_000);
     http?.closeAllConnections();
     await closed;
+    await swept;
     await tools.close();
     await queue.close();
     await bus.close();

@@ -73,4 +73,6 @@ export const operations = {
   getKey: (keyId: string) => ({ method: "GET", path: `/keys/${id(keyId)}` }),
   updateKey: (keyId: string) => ({ method: "PATCH", path: `/keys/${id(keyId)}` }),
   deleteKey: (keyId: string) => ({ method: "DELETE", path: `/keys/${id(keyId)}` }),
+  getWorkspaceSettings: () => ({ method: "GET", path: "/settings" }),
+  putWorkspaceSettings: () => ({ method: "PUT", path: "/settings" }),
 } as const satisfies ClientOperations;

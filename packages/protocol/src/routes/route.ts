@@ -12,6 +12,7 @@ export const TAGS = {
   usage: "Token, call and cost totals of a workspace's runs, by agent, model, day or key",
   agents: "The agents registry: agents, their revisions and tags",
   keys: "API keys of the workspace, their scopes and agents (keys:admin)",
+  settings: "A workspace's settings: how long its ended runs are kept",
 } as const;
 
 /*

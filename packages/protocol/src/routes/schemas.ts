@@ -20,6 +20,7 @@ import {
 } from "../runs.js";
 import { CreateSessionRequest, CreateSessionResponse, SessionInfo, SessionMessageRequest, SessionStatus } from "../sessions.js";
 import { CodeToolRef, HttpToolRef, LocalToolRef, McpToolRef, ToolCall, ToolRef } from "../tools.js";
+import { EffectiveRetention, WorkspaceSettings } from "../settings.js";
 import { GetTraceResponse, ListTracesResponse, Span, TraceSummary } from "../traces.js";
 import { Usage } from "../usage.js";
 import { UsageGroup, UsageTotals } from "../usage-report.js";
@@ -81,4 +82,6 @@ export const NAMED_SCHEMAS = {
   AgentInfo,
   AgentRevisionInfo,
   AgentTagInfo,
+  WorkspaceSettings,
+  EffectiveRetention,
 } satisfies Record<string, z.ZodType>;

@@ -1,4 +1,4 @@
-import { AgentDefinition, AGENT_ID_PATTERN, ModelPricing } from "@agentd/protocol";
+import { AgentDefinition, AGENT_ID_PATTERN, ModelPricing, RetentionDays } from "@agentd/protocol";
 import { z } from "zod";
 import { isCodeToolDefinition, type CodeToolDefinition } from "../tools/code.js";
 
@@ -69,6 +69,16 @@ const McpServer = z
     }
   });
 
+/** Retention (issue #11): `days` null keeps ended runs forever, as in `PUT /settings`. */
+const RetentionPeriod = z.strictObject({ days: RetentionDays.nullable() });
+const Retention = z.strictObject({
+  days: RetentionDays.nullable().optional(),
+  workspaces: z.record(z.string().min(1), RetentionPeriod).optional(),
+  sweepIntervalMs: z.number().int().min(100).max(24 * 3600 * 1000).optional(),
+  batchRuns: z.number().int().min(1).max(10_000).optional(),
+  batchEvents: z.number().int().min(1).max(1_000_000).optional(),
+});
+
 /** Validates a config file; every problem names its field. */
 export const AgentdConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -89,6 +99,7 @@ export const AgentdConfigSchema = z.strictObject({
       maxBodyBytes: z.number().int().min(1024).optional(),
     })
     .optional(),
+  retention: Retention.optional(),
   httpTools: z.strictObject({ allow: z.array(z.string()).optional(), requestAllow: z.array(z.string()).optional() }).optional(),
   tools: z
     .array(z.custom<CodeToolDefinition>(isCodeToolDefinition, "each tool needs a name and an execute function (use defineTool)"))

@@ -80,6 +80,8 @@ export interface AgentdConfig {
   maxRunAttempts?: number;
   /** Caps that keep one workspace, or one burst, from taking the process (docs/security.md). */
   limits?: LimitsConfig;
+  /** How long ended runs are kept, and the sweep that deletes them (docs/configuration.md "Retention"). @default keep forever */
+  retention?: RetentionConfig;
   /** MCP servers whose tools agents may use (`{ kind: "mcp", server, tool }`), by name. */
   mcpServers?: Record<string, McpServerConfig>;
 }
@@ -124,4 +126,26 @@ export interface LimitsConfig {
   maxJsonDepth?: number;
   /** Largest request body, in bytes. @default 4194304 */
   maxBodyBytes?: number;
+}
+
+/**
+ * Retention (issue #11): ended runs, with their events and traces, deleted
+ * some days after they ended. A workspace's own setting (`PUT /settings`)
+ * overrides both `workspaces` and `days`.
+ */
+export interface RetentionConfig {
+  /** Days an ended run is kept, for every workspace without its own; null: forever. Whole days, 1 to 3650. @default null */
+  days?: number | null;
+  /** Per workspace slug, overriding `days`: `{ "acme": { "days": 30 }, "audit": { "days": null } }`. */
+  workspaces?: Record<string, { days: number | null }>;
+  /** How often the sweep runs, in milliseconds (on one worker of a cluster at a time). @default 300_000 */
+  sweepIntervalMs?: number;
+  /** Most runs one delete removes (one transaction). @default 500 */
+  batchRuns?: number;
+  /**
+   * Most events one delete removes with its runs (one run's, however many it
+   * has, at least). On SQLite a batch holds the process's one thread while
+   * it runs. @default 2_000 on SQLite, 50_000 on PostgreSQL
+   */
+  batchEvents?: number;
 }

@@ -2,6 +2,7 @@ import type { RunStatus, Usage } from "@agentd/protocol";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { CircuitSnapshot, CircuitState } from "../models/circuit-breaker.js";
 import { BoundedChildren } from "./bounded.js";
+import type { RetentionObserver, SweepOutcome } from "../retention/sweeper.js";
 import { RunMetrics, type RunObserver } from "./runs.js";
 
 export type { RunObserver } from "./runs.js";
@@ -60,7 +61,7 @@ function processMetrics(): Registry {
  * own (event loop lag, heap, GC; one set per process) and agentd's. The circuit gauges are read
  * from the model registry at scrape time, so nothing is kept twice.
  */
-export class Metrics implements EngineObserver {
+export class Metrics implements EngineObserver, RetentionObserver {
   readonly registry = new Registry();
   private readonly runs = new RunMetrics(this.registry);
   private readonly calls = new Counter({
@@ -88,6 +89,18 @@ export class Metrics implements EngineObserver {
     buckets: COMMIT_BUCKETS,
     registers: [this.registry],
   }).labels();
+
+  private readonly swept = new Counter({
+    name: "agentd_retention_runs_deleted_total",
+    help: "Ended runs the retention sweep of this process deleted, with their events and traces",
+    registers: [this.registry],
+  });
+  private readonly sweeps = new Counter({
+    name: "agentd_retention_sweeps_total",
+    help: "Retention sweep rounds of this process by outcome: swept, skipped (another worker held the lock), stopped (shutdown), failed",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
 
   constructor(circuits: () => CircuitSnapshot[]) {
     const registers = [this.registry];
@@ -190,6 +203,14 @@ export class Metrics implements EngineObserver {
   /** One group commit of the event log took `durationMs`. */
   committed(durationMs: number): void {
     this.commits.observe(durationMs / 1000);
+  }
+
+  runsSwept(count: number): void {
+    this.swept.inc(count);
+  }
+
+  sweepEnded(outcome: SweepOutcome["outcome"]): void {
+    this.sweeps.inc({ outcome });
   }
 
   call(provider: string, outcome: "ok" | "error" | "circuit_open"): void {

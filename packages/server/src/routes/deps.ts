@@ -5,6 +5,7 @@ import type { KeyService } from "../keys/service.js";
 import type { StreamOptions } from "../http/sse/index.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
+import type { SettingsService } from "../retention/service.js";
 import type { RunService } from "../runs/service.js";
 import type { SessionService } from "../sessions/service.js";
 import type { TraceService } from "../traces/service.js";
@@ -18,6 +19,7 @@ export interface AppDeps {
   traces: TraceService;
   keys: KeyService;
   usage: UsageService;
+  settings: SettingsService;
   models: ModelRegistry;
   stream: StreamOptions;
   limits: BodyLimits;

@@ -355,6 +355,25 @@ export interface IdempotencyBegin extends IdempotencyHold {
 export type IdempotencyState =
   { state: "new" } | { state: "pending" } | { state: "done"; status: number; body: unknown } | { state: "mismatch" };
 
+/**
+ * A workspace's own settings (issue #11, `PUT /settings`). A workspace without
+ * a row has none: the config's retention (or the default) applies.
+ */
+export interface WorkspaceSettingsRecord {
+  workspaceId: string;
+  /** Ended runs are deleted this many days after they ended; null: kept forever (the workspace's own choice, over the config's). */
+  retentionDays: number | null;
+  updatedAt: string;
+}
+
+/** How much one retention batch may delete (Store.deleteExpiredRuns). */
+export interface RetentionBatch {
+  /** Most runs deleted. */
+  maxRuns: number;
+  /** Most events deleted with them (a run's `lastSeq` is its count), at least one run's whatever its size. */
+  maxEvents: number;
+}
+
 export interface CommitResult {
   /** Runs whose writes were refused because their lease moved on (a zombie writer). */
   fenced: string[];
@@ -521,6 +540,30 @@ export interface Store {
    * no such run, or it is not ended).
    */
   deleteEndedRun(workspaceId: string, runId: string): Promise<boolean>;
+
+  // --- retention (issue #11) --------------------------------------------------
+  getWorkspaceSettings(workspaceId: string): Promise<WorkspaceSettingsRecord | undefined>;
+  /** Writes a workspace's settings (one upsert). */
+  putWorkspaceSettings(settings: WorkspaceSettingsRecord): Promise<void>;
+  /** Removes a workspace's own settings; false when it had none. */
+  deleteWorkspaceSettings(workspaceId: string): Promise<boolean>;
+  /** Every workspace with its own settings, if any, by id (the retention sweep; a few rows per tenant). */
+  listWorkspaceSettings(): Promise<Array<{ workspace: WorkspaceRecord; settings: WorkspaceSettingsRecord | undefined }>>;
+  /**
+   * Deletes one bounded batch of this workspace's ended runs (`completed`,
+   * `failed`, `cancelled`) that ended before `endedBefore` (ISO 8601; a run
+   * without `endedAt` counts from `createdAt`), with their events and spans
+   * (cascade). Returns the ids deleted, and whether more may be left (the
+   * batch was full). Live runs are never deleted.
+   */
+  deleteExpiredRuns(workspaceId: string, endedBefore: string, batch: RetentionBatch): Promise<{ deleted: string[]; more: boolean }>;
+  /**
+   * Takes the store-wide lock of a housekeeping task (`retention`), so that of
+   * all the processes on this store only one runs it at a time; undefined
+   * when another holds it. Held until the returned release is called (or the
+   * process dies). PostgreSQL: a transaction-scoped advisory lock.
+   */
+  lockTask(task: string): Promise<(() => Promise<void>) | undefined>;
 
   // --- idempotency keys ------------------------------------------------------
   /**

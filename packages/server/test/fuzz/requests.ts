@@ -182,6 +182,15 @@ export const ROUTE_HINTS: Record<OperationId, RouteHint> = {
   getKey: {},
   updateKey: { body: () => fc.record({ name: fc.string({ minLength: 1, maxLength: 10 }) }) },
   deleteKey: {},
+  getWorkspaceSettings: {},
+  // Days of at least one: the fuzz's runs are all younger, so the sweep (every 5 minutes) deletes none of them.
+  putWorkspaceSettings: {
+    body: () =>
+      fc.oneof(
+        fc.record({ retention: fc.record({ days: fc.oneof(fc.integer({ min: 1, max: 3650 }), fc.constant(null)) }) }),
+        fc.constant({ retention: null }),
+      ),
+  },
 };
 
 /** A path segment as sent, and the value the server should decode it to (undefined: it should refuse it). */

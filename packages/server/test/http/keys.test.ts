@@ -84,6 +84,9 @@ describe.each(stores)("keys (%s)", (_name, open, enabled) => {
     expect(refused.body.message).toContain("runs:write");
     expect((await as(reader.key, "GET", "/agents")).status).toBe(403);
     expect((await as(reader.key, "GET", "/keys")).status).toBe(403);
+    // Settings are the administrator's, like keys.
+    expect((await as(reader.key, "GET", "/settings")).status).toBe(403);
+    expect((await as(reader.key, "PUT", "/settings", { retention: { days: 1 } })).status).toBe(403);
     const app = await create({ name: "app" });
     expect((await as(app.key, "POST", "/agents", { id: "nope", systemPrompt: "x" })).status).toBe(403);
     expect((await as(app.key, "POST", "/keys", { name: "escalate" })).status).toBe(403);

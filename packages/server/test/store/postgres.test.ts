@@ -63,7 +63,7 @@ async function emptyStore() {
   const store = await openStore({ databaseUrl, schema: contractSchema, poolSize: 4 });
   await admin((client) =>
     client.query(
-      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.run_spans, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys, ${contractSchema}.agents, ${contractSchema}.agent_revisions, ${contractSchema}.agent_tags`,
+      `TRUNCATE ${contractSchema}.workspaces, ${contractSchema}.api_keys, ${contractSchema}.runs, ${contractSchema}.run_events, ${contractSchema}.run_spans, ${contractSchema}.sessions, ${contractSchema}.idempotency_keys, ${contractSchema}.agents, ${contractSchema}.agent_revisions, ${contractSchema}.agent_tags, ${contractSchema}.workspace_settings`,
     ),
   );
   return store;

@@ -271,6 +271,16 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     ADD COLUMN agents text NOT NULL DEFAULT '[]', ADD COLUMN expires_at text, ADD COLUMN last_used_at text;
   CREATE TABLE ${s}.secrets (name text COLLATE "C" PRIMARY KEY, value text NOT NULL);
   `,
+
+  // 11 (issue #11, retention): a workspace's own settings, as
+  // store/sqlite/migrations.ts 12.
+  (s) => `
+  CREATE TABLE IF NOT EXISTS ${s}.workspace_settings (
+    workspace_id text COLLATE "C" PRIMARY KEY REFERENCES ${s}.workspaces(id),
+    retention_days integer CHECK (retention_days BETWEEN 1 AND 3650),
+    updated_at text NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,6 +12,7 @@ import { idempotencyStatements, PostgresIdempotency } from "./idempotency.js";
 import { leaseStatements, PostgresLeases, type LeaseStatements } from "./leases.js";
 import { migrate } from "./migrations.js";
 import { lockWorker } from "./worker-lock.js";
+import { lockTask } from "./task-lock.js";
 import { runPatches, sessionPatches } from "./patches.js";
 import { statements, type Statements } from "./statements.js";
 
@@ -95,6 +96,11 @@ export class PostgresStore extends SqlStore implements Store {
   /** A session-level advisory lock on a connection of its own, held until released. */
   async lockWorker(): Promise<() => Promise<void>> {
     return lockWorker(this.#pool, this.#schema);
+  }
+
+  /** A transaction-scoped advisory lock on a pooled connection of its own, held until released (task-lock.ts). */
+  async lockTask(task: string): Promise<(() => Promise<void>) | undefined> {
+    return lockTask(this.#pool, this.#schema, task);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

@@ -11,6 +11,7 @@ import type {
   SessionRecord,
   SpanRecord,
   WorkspaceRecord,
+  WorkspaceSettingsRecord,
 } from "../types.js";
 import { freeText, json, plain, table } from "./columns.js";
 import { Patcher } from "./patcher.js";
@@ -201,4 +202,11 @@ export const RUN_SPANS = table<SpanRecord>("run_spans", {
   status: plain("status"),
   error: freeText("error"),
   attributes: json("attributes"),
+});
+
+/** A workspace's own settings (issue #11): one row per workspace that has any; `retention_days` NULL keeps its runs forever. */
+export const WORKSPACE_SETTINGS = table<WorkspaceSettingsRecord>("workspace_settings", {
+  workspaceId: plain("workspace_id"),
+  retentionDays: plain("retention_days"),
+  updatedAt: plain("updated_at"),
 });

@@ -2,6 +2,7 @@ import type { RunStatus } from "@agentd/protocol";
 import * as agents from "../operations/agents.js";
 import * as events from "../operations/events.js";
 import { listRuns, type RunPage } from "../operations/list-runs.js";
+import * as retention from "../operations/retention.js";
 import * as runs from "../operations/runs.js";
 import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
@@ -17,6 +18,7 @@ import type {
   ResolvedAgent,
   ApiKeyPatch,
   ApiKeyRecord,
+  RetentionBatch,
   IdempotencyBegin,
   IdempotencyHold,
   IdempotencyState,
@@ -29,6 +31,7 @@ import type {
   StoredEvent,
   UsageSums,
   WorkspaceRecord,
+  WorkspaceSettingsRecord,
 } from "../types.js";
 import type { UsageGroupBy } from "@agentd/protocol";
 import type { Dialect } from "./dialect.js";
@@ -59,6 +62,11 @@ export type SharedMethods =
   | "deleteSpans"
   | "deleteEndedRun"
   | "sumUsage"
+  | "getWorkspaceSettings"
+  | "putWorkspaceSettings"
+  | "deleteWorkspaceSettings"
+  | "listWorkspaceSettings"
+  | "deleteExpiredRuns"
   | "insertSession"
   | "getSession"
   | "claimRun"
@@ -209,6 +217,26 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
 
   async sumUsage(workspaceId: string, window: { from: string; to: string }, groupBy?: UsageGroupBy): Promise<UsageSums[]> {
     return this.execute(sumUsage(workspaceId, window, groupBy));
+  }
+
+  async getWorkspaceSettings(workspaceId: string): Promise<WorkspaceSettingsRecord | undefined> {
+    return this.execute(retention.getWorkspaceSettings(workspaceId));
+  }
+
+  async putWorkspaceSettings(settings: WorkspaceSettingsRecord): Promise<void> {
+    return this.execute(retention.putWorkspaceSettings(settings));
+  }
+
+  async deleteWorkspaceSettings(workspaceId: string): Promise<boolean> {
+    return this.execute(retention.deleteWorkspaceSettings(workspaceId));
+  }
+
+  async listWorkspaceSettings(): Promise<Array<{ workspace: WorkspaceRecord; settings: WorkspaceSettingsRecord | undefined }>> {
+    return this.execute(retention.listWorkspaceSettings());
+  }
+
+  async deleteExpiredRuns(workspaceId: string, endedBefore: string, batch: RetentionBatch): Promise<{ deleted: string[]; more: boolean }> {
+    return this.execute(retention.deleteExpiredRuns(workspaceId, endedBefore, batch));
   }
 
   async insertSession(session: SessionRecord): Promise<void> {

@@ -1,4 +1,14 @@
-import { AGENT_REVISIONS, AGENT_TAGS, AGENTS, API_KEYS, RUN_SPANS, RUNS, SESSIONS, WORKSPACES } from "../schema/tables.js";
+import {
+  AGENT_REVISIONS,
+  AGENT_TAGS,
+  AGENTS,
+  API_KEYS,
+  RUN_SPANS,
+  RUNS,
+  SESSIONS,
+  WORKSPACE_SETTINGS,
+  WORKSPACES,
+} from "../schema/tables.js";
 import type { Dialect } from "./dialect.js";
 
 const marks = (count: number): string => Array.from({ length: count }, () => "?").join(", ");
@@ -19,6 +29,7 @@ export function statements(d: Dialect) {
   const agents = d.table("agents");
   const revisions = d.table("agent_revisions");
   const tags = d.table("agent_tags");
+  const settings = d.table("workspace_settings");
   const agentsWithDefinition = `SELECT ${AGENTS.selectFrom("a")}, r.definition FROM ${agents} a
        JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = a.latest_revision`;
   // GET /usage (issue #11): sums of the runs created in [from, to), read
@@ -89,6 +100,26 @@ export function statements(d: Dialect) {
     deleteSpans: `DELETE FROM ${spans} WHERE run_id = ?`,
     // Only an ended run: the status check is in the DELETE, so a run that starts again meanwhile stays. Events and spans cascade.
     deleteEndedRun: `DELETE FROM ${runs} WHERE workspace_id = ? AND id = ? AND status IN ('completed', 'failed', 'cancelled')`,
+
+    // Retention (issue #11, retention/): a workspace's settings, and the sweep's two statements.
+    workspaceSettings: `SELECT ${WORKSPACE_SETTINGS.select} FROM ${settings} WHERE workspace_id = ?`,
+    upsertWorkspaceSettings: `INSERT INTO ${settings} (${WORKSPACE_SETTINGS.insertColumns}) VALUES (${marks(WORKSPACE_SETTINGS.insertCount)})
+       ON CONFLICT (workspace_id) DO UPDATE SET retention_days = excluded.retention_days, updated_at = excluded.updated_at`,
+    deleteWorkspaceSettings: `DELETE FROM ${settings} WHERE workspace_id = ?`,
+    workspacesWithSettings: `SELECT ${WORKSPACES.selectFrom("w")}, s.workspace_id AS "settingsOf", s.retention_days AS "retentionDays", s.updated_at AS "updatedAt"
+       FROM ${workspaces} w LEFT JOIN ${settings} s ON s.workspace_id = w.id ORDER BY w.id ${d.bytewise}`,
+    // A range of runs_workspace_status_created per ended status: every run
+    // that ended before the cutoff was created before it, so created_at
+    // bounds the range and ended_at is checked on the rows it yields (a run
+    // created before the cutoff but ended after it, a long pause, stays).
+    // No ORDER BY: any expired runs will do, so the scan stops at the LIMIT
+    // instead of reading and sorting the whole backlog every batch.
+    expiredRuns: `SELECT id, last_seq AS "lastSeq" FROM ${runs} ${d.indexedBy("runs_workspace_status_created")}
+       WHERE workspace_id = ? AND status IN ('completed', 'failed', 'cancelled') AND created_at < ?
+         AND coalesce(ended_at, created_at) ${d.bytewise} < ? LIMIT ?`,
+    // The status is checked again in the DELETE (ended runs never start again, but nothing live may go). Events and spans cascade.
+    deleteEndedRuns: `DELETE FROM ${runs} WHERE workspace_id = ? AND ${d.inList("id")} AND status IN ('completed', 'failed', 'cancelled')
+       RETURNING id AS "runId"`,
 
     insertSession: `INSERT INTO ${sessions} (${SESSIONS.insertColumns}) VALUES (${marks(SESSIONS.insertCount)})`,
     sessionById: `SELECT ${SESSIONS.select} FROM ${sessions} WHERE workspace_id = ? AND id = ?`,

@@ -269,6 +269,20 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
   ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
   `,
+
+  // 12 (issue #11, retention):
+  // a workspace's own settings (schema/tables.ts WORKSPACE_SETTINGS), one
+  // row per workspace that has any. retention_days NULL keeps its ended runs
+  // forever; no row at all lets the config decide. The retention sweep reads
+  // every row with its workspace (a LEFT JOIN by primary key) and deletes
+  // through runs_workspace_status_created: no new index on runs.
+  `
+  CREATE TABLE IF NOT EXISTS workspace_settings (
+    workspace_id TEXT PRIMARY KEY REFERENCES workspaces(id),
+    retention_days INTEGER CHECK (retention_days BETWEEN 1 AND 3650),
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,9 +9,12 @@ import { SqliteDriver } from "./driver.js";
 import { SQLITE } from "./dialect.js";
 import { SqliteIdempotency } from "./idempotency.js";
 import { lockDataFile } from "./worker-lock.js";
+import { lockTask } from "./task-lock.js";
 import { SqliteLeases } from "./leases.js";
 import { migrate } from "./migrations.js";
 import { SqliteWrites } from "./writes.js";
+
+let memoryStores = 0;
 
 /**
  * The embedded store. better-sqlite3 is synchronous; the methods are async
@@ -31,6 +34,8 @@ export class SqliteStore extends SqlStore implements Store {
   readonly #commit: (batch: CommitBatch) => CommitResult;
 
   readonly #file: string;
+  /** Tells in-memory databases apart (task-lock.ts). */
+  readonly #memoryId = ++memoryStores;
 
   /** @param file a database file path (created if missing) or `:memory:`. */
   constructor(file: string) {
@@ -94,6 +99,11 @@ export class SqliteStore extends SqlStore implements Store {
     if (pepper.length < 32)
       throw new Error(`${file} does not hold a key pepper (32 bytes, base64); restore it or remove it (every API key then stops working)`);
     return (this.#pepper = pepper);
+  }
+
+  /** Within this process: one process executes runs from a database file (lockWorker). */
+  async lockTask(task: string): Promise<(() => Promise<void>) | undefined> {
+    return lockTask(this.#file === ":memory:" ? `:memory:${this.#memoryId}` : this.#file, task);
   }
 
   async commit(batch: CommitBatch): Promise<CommitResult> {

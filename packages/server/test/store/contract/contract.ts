@@ -11,6 +11,7 @@ import { idempotencyCases } from "./contract-idempotency.js";
 import { keyCases } from "./contract-keys.js";
 import { leaseCases } from "./contract-leases.js";
 import { eventLogProperty } from "./contract-property.js";
+import { retentionCases } from "./contract-retention.js";
 import { sessionCases } from "./contract-sessions.js";
 import { traceCases } from "./contract-traces.js";
 import { usageCases } from "./contract-usage.js";
@@ -126,6 +127,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
     traceCases(ctx);
     usageCases(ctx);
     agentCases(ctx);
+    retentionCases(ctx);
     idempotencyCases(ctx, options);
   });
 }
