@@ -107,7 +107,8 @@ export const agentRoutes = {
     scope: "agents:read",
     query: { parameters: pageParameters, schema: ListAgentsQuery },
     responses: { 200: { description: "One page of revisions", schema: ListAgentRevisionsResponse } },
-    errors: [404],
+    // 409: a config agent (it has no revisions).
+    errors: [404, 409],
   }),
   getAgentRevision: defineRoute({
     operationId: "getAgentRevision",
@@ -118,7 +119,8 @@ export const agentRoutes = {
     auth: "key",
     scope: "agents:read",
     responses: { 200: { description: "Revision", schema: AgentRevisionInfo } },
-    errors: [404],
+    // 409: a config agent (it has no revisions).
+    errors: [404, 409],
   }),
   listAgentTags: defineRoute({
     operationId: "listAgentTags",
@@ -140,7 +142,8 @@ export const agentRoutes = {
     scope: "agents:write",
     body: { schema: PutAgentTagRequest, required: true },
     responses: { 200: { description: "Tag", schema: AgentTagInfo } },
-    errors: [404],
+    // 409: a config agent (it has no revisions).
+    errors: [404, 409],
   }),
   deleteAgentTag: defineRoute({
     operationId: "deleteAgentTag",
