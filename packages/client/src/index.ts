@@ -27,7 +27,21 @@ export type { Sessions, Session } from "./resources/sessions.js";
 export type { Traces, TraceList } from "./resources/traces.js";
 export type { Settings } from "./resources/settings.js";
 export type { UsageReports } from "./resources/usage.js";
-export type { ApprovalAnswer, ApprovalRequest, DriveOptions, ListRunsParams, ListTracesParams, RunParams, RunResult, SendOptions, SessionParams, StartRunParams, StreamOptions, ToolResultBody, UsageParams } from "./types.js";
+export type {
+  ApprovalAnswer,
+  ApprovalRequest,
+  DriveOptions,
+  ListRunsParams,
+  ListTracesParams,
+  RunParams,
+  RunResult,
+  SendOptions,
+  SessionParams,
+  StartRunParams,
+  StreamOptions,
+  ToolResultBody,
+  UsageParams,
+} from "./types.js";
 export type {
   CreateRunResponse,
   ListRunsResponse,

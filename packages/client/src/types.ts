@@ -1,4 +1,14 @@
-import type { CreateRunRequest, CreateSessionRequest, Metadata, ModelParams, ResultSubtype, RunEvent, RunStatus, Usage, UsageGroupBy } from "@agentd/protocol";
+import type {
+  CreateRunRequest,
+  CreateSessionRequest,
+  Metadata,
+  ModelParams,
+  ResultSubtype,
+  RunEvent,
+  RunStatus,
+  Usage,
+  UsageGroupBy,
+} from "@agentd/protocol";
 import type { ToolInput } from "./tools.js";
 
 /** What a finished, successful run produced. */
@@ -58,7 +68,8 @@ export interface SendOptions extends DriveOptions {
 }
 
 /** `runs.submitToolResult`: exactly one of `result` or `error`. */
-export type ToolResultBody = { toolUseId: string; result: string; error?: undefined } | { toolUseId: string; error: string; result?: undefined };
+export type ToolResultBody =
+  { toolUseId: string; result: string; error?: undefined } | { toolUseId: string; error: string; result?: undefined };
 
 /** Options of `runs.stream`. */
 export interface StreamOptions {

@@ -40,7 +40,8 @@ const metadataFilter = repeatable.transform((pairs, ctx) => {
     const value = pair.slice(colon + 1);
     if (colon <= 0) fail(`expected key:value (got ${quote(pair)})`);
     else if (!METADATA_LIMITS.keyPattern.test(key)) fail(`key ${quote(key)} must match ^[A-Za-z0-9._-]{1,64}$`);
-    else if (value.length > METADATA_LIMITS.maxValueLength) fail(`the value of ${quote(key)} is longer than ${METADATA_LIMITS.maxValueLength} characters`);
+    else if (value.length > METADATA_LIMITS.maxValueLength)
+      fail(`the value of ${quote(key)} is longer than ${METADATA_LIMITS.maxValueLength} characters`);
     // A run has one value per key, so two values for a key could never both match.
     else if (entries.has(key)) fail(`key ${quote(key)} is given twice`);
     else entries.set(key, value);
@@ -60,7 +61,11 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
  */
 export const IsoInstant = z.string().transform((value, ctx) => {
   const ms = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) ctx.addIssue({ code: "custom", message: `expected an ISO 8601 date-time with a zone, such as 2026-01-31T12:00:00Z (got ${quote(value)})` });
+  if (Number.isNaN(ms))
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an ISO 8601 date-time with a zone, such as 2026-01-31T12:00:00Z (got ${quote(value)})`,
+    });
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 });
 

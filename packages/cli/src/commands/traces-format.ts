@@ -35,8 +35,7 @@ interface Placed {
  * `now` is where open spans (a live run's) end.
  */
 export function formatTrace(trace: GetTraceResponse, now = Date.now()): string {
-  if (trace.spans.length === 0)
-    return `trace ${trace.traceId} of run ${trace.runId}: no spans\n`;
+  if (trace.spans.length === 0) return `trace ${trace.traceId} of run ${trace.runId}: no spans\n`;
   const placed = placeSpans(trace.spans);
   const start = Math.min(...trace.spans.map((span) => Date.parse(span.startedAt)));
   const end = Math.max(...trace.spans.map((span) => endOf(span, now)));

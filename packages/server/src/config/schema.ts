@@ -10,7 +10,11 @@ const ProviderModel = z.strictObject({
   api: z.enum(["chat-completions", "responses"]).optional(),
 });
 
-const milliseconds = z.number().int().min(1).max(24 * 3600 * 1000);
+const milliseconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 3600 * 1000);
 const ProviderTimeouts = z.strictObject({
   connectMs: milliseconds.optional(),
   firstByteMs: milliseconds.optional(),
@@ -74,7 +78,12 @@ const RetentionPeriod = z.strictObject({ days: RetentionDays.nullable() });
 const Retention = z.strictObject({
   days: RetentionDays.nullable().optional(),
   workspaces: z.record(z.string().min(1), RetentionPeriod).optional(),
-  sweepIntervalMs: z.number().int().min(100).max(24 * 3600 * 1000).optional(),
+  sweepIntervalMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(24 * 3600 * 1000)
+    .optional(),
   batchRuns: z.number().int().min(1).max(10_000).optional(),
   batchEvents: z.number().int().min(1).max(1_000_000).optional(),
 });
@@ -84,9 +93,7 @@ export const AgentdConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   providers: z.array(Provider).optional(),
   defaultModelId: z.string().optional(),
-  agents: z
-    .record(z.string().regex(AGENT_ID_PATTERN, "agent ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"), AgentDefinition)
-    .optional(),
+  agents: z.record(z.string().regex(AGENT_ID_PATTERN, "agent ids match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"), AgentDefinition).optional(),
   localToolTimeoutMs: z.number().int().positive().optional(),
   serverToolTimeoutMs: z.number().int().positive().optional(),
   maxRunAttempts: z.number().int().positive().optional(),

@@ -33,6 +33,8 @@ export const UNDO_AGENTS_SQLITE = `${UNDO_USAGE_SQLITE} DROP TABLE agent_tags; D
   ALTER TABLE runs DROP COLUMN agent_revision; ALTER TABLE runs DROP COLUMN agent_tag;
   ALTER TABLE sessions DROP COLUMN agent_revision; ALTER TABLE sessions DROP COLUMN agent_tag;`;
 
-export const undoAgentsPostgres = (schema: string): string => `${undoUsagePostgres(schema)} DROP TABLE ${schema}.agent_tags, ${schema}.agent_revisions, ${schema}.agents;
+export const undoAgentsPostgres = (
+  schema: string,
+): string => `${undoUsagePostgres(schema)} DROP TABLE ${schema}.agent_tags, ${schema}.agent_revisions, ${schema}.agents;
   ALTER TABLE ${schema}.runs DROP COLUMN agent_revision, DROP COLUMN agent_tag;
   ALTER TABLE ${schema}.sessions DROP COLUMN agent_revision, DROP COLUMN agent_tag;`;
