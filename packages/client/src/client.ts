@@ -6,6 +6,7 @@ import { AgentRegistry } from "./resources/registry.js";
 import { Models } from "./resources/models.js";
 import { Runs } from "./resources/runs.js";
 import { Sessions } from "./resources/sessions.js";
+import { Keys } from "./resources/keys.js";
 import { Settings } from "./resources/settings.js";
 import { Traces } from "./resources/traces.js";
 import { UsageReports } from "./resources/usage.js";
@@ -48,6 +49,8 @@ export class Agentd {
   readonly usage: UsageReports;
   /** The workspace's settings: retention (docs/api.md "Settings"). */
   readonly settings: Settings;
+  /** The workspace's API keys (keys:admin; docs/security.md "Keys"). */
+  readonly keys: Keys;
 
   constructor(options: AgentdOptions = {}) {
     const apiKey = options.apiKey ?? readEnv("AGENTD_API_KEY");
@@ -73,5 +76,6 @@ export class Agentd {
     this.traces = new Traces(transport);
     this.usage = new UsageReports(transport);
     this.settings = new Settings(transport);
+    this.keys = new Keys(transport);
   }
 }

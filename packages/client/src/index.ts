@@ -25,6 +25,7 @@ export type { Agents } from "./resources/agents.js";
 export type { AgentRegistry } from "./resources/registry.js";
 export type { Sessions, Session } from "./resources/sessions.js";
 export type { Traces, TraceList } from "./resources/traces.js";
+export type { Keys } from "./resources/keys.js";
 export type { Settings } from "./resources/settings.js";
 export type { UsageReports } from "./resources/usage.js";
 export type {

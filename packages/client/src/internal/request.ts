@@ -28,7 +28,7 @@ export interface TransportConfig {
 }
 
 export interface Call extends RequestOptions {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** A path under the workspace, from `operations` (with `method`) or `paths`. */
   path: string;
   /** A list value becomes a repeated parameter (`?status=a&status=b`). */
