@@ -1,3 +1,4 @@
+import { redactKeys } from "./auth/key-format.js";
 import { pino } from "pino";
 
 /** Structured logs, one JSON object per line on stderr. */
@@ -38,7 +39,10 @@ export function createLogger(level: LogLevel = "info", write?: (line: string) =>
 }
 
 function errorFields(value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+  // An error's message may quote what a request sent: a key in it is never written down.
+  return value instanceof Error
+    ? { name: value.name, message: redactKeys(value.message), ...(value.stack ? { stack: redactKeys(value.stack) } : {}) }
+    : value;
 }
 
 export function parseLogLevel(value: string | undefined): LogLevel {

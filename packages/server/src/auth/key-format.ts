@@ -35,6 +35,18 @@ export function keyShape(key: string): "current" | "legacy" | "malformed" {
   return match[1] === checksum(random) ? "current" : "malformed";
 }
 
+/** Anything shaped like a key (either format), wherever it sits in a text. */
+const ANYWHERE = new RegExp(`${API_KEY_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH}}(?:[0-9A-Za-z]{${CHECKSUM_LENGTH}})?(?![0-9A-Za-z])`, "g");
+
+/**
+ * `text` with every key-shaped run replaced by `agd_…` (its prefix kept):
+ * applied to error bodies and log lines, so a key pasted where an id or a
+ * name belongs is never echoed back or written down (docs/security.md).
+ */
+export function redactKeys(text: string): string {
+  return text.includes(API_KEY_PREFIX) ? text.replace(ANYWHERE, (key) => `${key.slice(0, API_KEY_PREFIX.length + 4)}…`) : text;
+}
+
 /** CRC-32 (zlib's, Node ≥ 20.15; else the table below) of the random part, as 6 base62 digits. */
 function checksum(random: string): string {
   let value = crc32(random);

@@ -1,7 +1,8 @@
+import { redactKeys } from "../auth/key-format.js";
 import type { Logger } from "../logger.js";
 import type { Context, Reply } from "./context.js";
 
-/** What a path's run id or a reply's may be to be logged: an id, not whatever a client put in the path. */
+/** What a path's run id or a reply's may be to be logged: an id, not whatever a client put in the path (and never a key pasted there). */
 const LOGGABLE_ID = /^[\w.-]{1,128}$/;
 
 /**
@@ -24,7 +25,7 @@ export function logRequest(logger: Logger, ctx: Context, reply: Reply | void, du
       status: ctx.res.statusCode,
       durationMs: Math.round(durationMs * 100) / 100,
       workspace: ctx.workspace?.slug,
-      runId: runId !== undefined && LOGGABLE_ID.test(runId) ? runId : undefined,
+      runId: runId !== undefined && LOGGABLE_ID.test(runId) ? redactKeys(runId) : undefined,
     },
     "request",
   );
