@@ -36,6 +36,17 @@ const Agents = z
   .max(MAX_KEY_AGENTS)
   .refine((agents) => new Set(agents).size === agents.length, "lists an agent twice");
 
+/**
+ * A key's own limits (issue #12). `requestsPerMinute`: a token bucket of
+ * that many requests, refilled evenly over a minute, shared by every worker
+ * of a cluster; past it, 429 rate_limited with Retry-After and RateLimit
+ * headers. Absent: the config's default for keys (`limits.keyRequestsPerMinute`), else none.
+ */
+export const KeyLimits = z.strictObject({
+  requestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+});
+export type KeyLimits = z.infer<typeof KeyLimits>;
+
 /** `POST /keys`. */
 export const CreateKeyRequest = z.strictObject({
   name: KeyName,
@@ -43,13 +54,14 @@ export const CreateKeyRequest = z.strictObject({
   agents: Agents.optional(),
   /** ISO 8601 with an offset; must lie in the future. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),
+  limits: KeyLimits.optional(),
 });
 export type CreateKeyRequest = z.infer<typeof CreateKeyRequest>;
 
 /** `PATCH /keys/{keyId}`: what may change on a key (never its secret or workspace); at least one field. */
 export const UpdateKeyRequest = z
-  .strictObject({ name: KeyName.optional(), scopes: Scopes.optional(), agents: Agents.optional() })
-  .refine((body) => Object.keys(body).length > 0, "send at least one of name, scopes, agents");
+  .strictObject({ name: KeyName.optional(), scopes: Scopes.optional(), agents: Agents.optional(), limits: KeyLimits.optional() })
+  .refine((body) => Object.keys(body).length > 0, "send at least one of name, scopes, agents, limits");
 export type UpdateKeyRequest = z.infer<typeof UpdateKeyRequest>;
 
 /** A key as the API shows it: never its secret, which exists only in the creating response. */
@@ -62,6 +74,8 @@ export const KeyInfo = z.object({
   /** Empty: every agent. */
   agents: z.array(z.string()),
   expiresAt: z.string().nullable(),
+  /** Its own limits; `{}` when it has none (the config's defaults apply). */
+  limits: z.object({ requestsPerMinute: z.number().int().optional() }),
   createdAt: z.string(),
   /** Updated at most once a minute. */
   lastUsedAt: z.string().nullable(),

@@ -11,6 +11,8 @@ import { endStreams, endWithErrorFrame, isEventStream, type OpenStream } from ".
 import { auth } from "./http/auth.js";
 import { keyHasher } from "./auth/key-hash.js";
 import { KeyService } from "./keys/service.js";
+import { rateLimit } from "./limits/middleware.js";
+import { MemoryRateLimiter, type RateLimiter } from "./limits/rate-limiter.js";
 import type { Context, Reply } from "./http/context.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { errorResponse } from "./http/error-handler.js";
@@ -125,6 +127,15 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
   const bus: EventBus = cluster
     ? new (await import("./bus/redis.js")).RedisEventBus({ url: cluster.redisUrl, prefix: cluster.prefix, name: cluster.workerId, logger })
     : new MemoryEventBus();
+  // A key's requests per minute: one bucket per key for the whole cluster (Redis), or this process's.
+  const rateLimiter: RateLimiter = cluster
+    ? new (await import("./limits/rate-limiter.js")).RedisRateLimiter(
+        (await import("./bus/redis-connection.js")).connectRedis(cluster.redisUrl, `agentd:${cluster.workerId}:limits`, logger, {
+          maxRetriesPerRequest: 1,
+        }),
+        cluster.prefix,
+      )
+    : new MemoryRateLimiter();
   const queue: RunQueue = cluster
     ? new (await import("./queue/redis.js")).RedisRunQueue({
         url: cluster.redisUrl,
@@ -243,7 +254,11 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     ...keyHandlers(deps),
     ...settingsHandlers(deps),
   };
-  registerRoutes(router, handlers, { authenticate: auth(store, hasher), idempotent: deps.idempotent });
+  registerRoutes(router, handlers, {
+    authenticate: auth(store, hasher),
+    idempotent: deps.idempotent,
+    limit: rateLimit(rateLimiter, limits.keyRequestsPerMinute),
+  });
 
   const recovered = await engine.recover();
   if (recovered > 0) logger.info({ runs: recovered }, "picked up unfinished runs");
@@ -274,6 +289,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     await tools.close();
     await queue.close();
     await bus.close();
+    await rateLimiter.close();
     await exported;
     await releaseWorker();
     await store.close();

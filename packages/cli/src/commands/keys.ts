@@ -147,6 +147,7 @@ interface ShownKey {
   scopes: string[];
   agents: string[];
   expiresAt: string | null;
+  limits: { requestsPerMinute?: number };
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -163,6 +164,7 @@ function shownKey(key: Awaited<ReturnType<Store["listApiKeys"]>>[number]): Shown
     scopes: key.scopes,
     agents: key.agents,
     expiresAt: key.expiresAt,
+    limits: key.limits,
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     revokedAt: key.revokedAt,

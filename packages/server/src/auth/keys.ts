@@ -22,6 +22,8 @@ export interface CreateApiKeyOptions {
   /** Agent ids it may run. @default [] (every agent) */
   agents?: string[];
   expiresAt?: string | null;
+  /** Its own limits (KeyLimits). @default {} (the config's defaults) */
+  limits?: { requestsPerMinute?: number };
   /** Where AGENTD_KEY_PEPPER is read. @default process.env */
   env?: NodeJS.ProcessEnv;
 }
@@ -43,6 +45,7 @@ export async function createApiKey(store: Store, options: CreateApiKeyOptions): 
     scopes: options.scopes ?? ["*"],
     agents: options.agents ?? [],
     expiresAt: options.expiresAt ?? null,
+    limits: options.limits ?? {},
     createdAt: new Date().toISOString(),
     lastUsedAt: null,
     revokedAt: null,

@@ -104,6 +104,7 @@ export const AgentdConfigSchema = z.strictObject({
       maxQueuedRuns: z.number().int().positive().optional(),
       maxJsonDepth: z.number().int().min(2).max(10_000).optional(),
       maxBodyBytes: z.number().int().min(1024).optional(),
+      keyRequestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
     })
     .optional(),
   retention: Retention.optional(),

@@ -126,6 +126,8 @@ export interface LimitsConfig {
   maxJsonDepth?: number;
   /** Largest request body, in bytes. @default 4194304 */
   maxBodyBytes?: number;
+  /** Requests per minute of a key without its own `limits.requestsPerMinute` (a token bucket, shared by a cluster's workers). @default none */
+  keyRequestsPerMinute?: number;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface RouteMiddleware {
   authenticate: Middleware;
   /** For routes that take an Idempotency-Key. */
   idempotent: Middleware;
+  /** After authentication: the key's requests per minute (limits/middleware.ts). Absent: no limit. */
+  limit?: Middleware;
 }
 
 /**
@@ -31,6 +33,7 @@ export function registerRoutes(router: Router, handlers: Handlers, middleware: R
     const handler = handlers[route.operationId];
     const stack: Middleware[] = declared.auth === "key" ? [middleware.authenticate] : [];
     if (declared.auth === "key") {
+      if (middleware.limit) stack.push(middleware.limit);
       if (!declared.scope) throw new Error(`route ${declared.operationId} needs a key but declares no scope`);
       stack.push(requireScope(declared.scope));
     }

@@ -43,6 +43,7 @@ export class KeyService {
       // An admin bound to agents makes keys bound to (some of) them: "every agent" would be more than it has.
       agents: agents.length === 0 && caller.agents.length > 0 ? [...caller.agents] : agents,
       expiresAt: body.expiresAt === undefined ? null : new Date(body.expiresAt).toISOString(),
+      limits: body.limits ?? {},
       createdAt: new Date().toISOString(),
       lastUsedAt: null,
       revokedAt: null,
@@ -112,6 +113,7 @@ function info(key: ApiKeyRecord): KeyInfo {
     scopes: key.scopes as KeyInfo["scopes"],
     agents: key.agents,
     expiresAt: key.expiresAt,
+    limits: key.limits,
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     revokedAt: key.revokedAt,

@@ -34,6 +34,8 @@ export interface ApiKeyRecord {
   agents: string[];
   /** When it stops working; null: never. */
   expiresAt: string | null;
+  /** Its own limits (KeyLimits); `{}`: the config's defaults. */
+  limits: { requestsPerMinute?: number };
   createdAt: string;
   /** Written at most once a minute per process (http/auth.ts). */
   lastUsedAt: string | null;
@@ -45,6 +47,8 @@ export interface ApiKeyPatch {
   name?: string;
   scopes?: string[];
   agents?: string[];
+  /** Replaces the key's limits whole. */
+  limits?: { requestsPerMinute?: number };
 }
 
 /** A tool call of the current turn, waiting for (or holding) its result. */

@@ -208,6 +208,7 @@ describe.each(stores)("keys (%s)", (_name, open, enabled) => {
       scopes: ["*"],
       agents: [],
       expiresAt: null,
+      limits: {},
       createdAt: new Date().toISOString(),
       lastUsedAt: null,
       revokedAt: null,

@@ -127,6 +127,7 @@ describe.skipIf(unreachable !== undefined)("PostgreSQL store", () => {
       scopes: ["*"],
       agents: [],
       expiresAt: null,
+      limits: {},
       createdAt: ws.createdAt,
       lastUsedAt: null,
       revokedAt: null,

@@ -40,6 +40,7 @@ describe("SqliteStore on disk", () => {
       scopes: ["*"],
       agents: [],
       expiresAt: null,
+      limits: {},
       createdAt: ws.createdAt,
       lastUsedAt: null,
       revokedAt: null,

@@ -48,8 +48,8 @@ export function* apiKeyById(workspaceId: string, id: string): Operation<ApiKeyRe
 }
 
 export function* updateApiKey(workspaceId: string, id: string, patch: ApiKeyPatch): Operation<ApiKeyRecord | undefined> {
-  const json = (value: string[] | undefined) => (value === undefined ? null : JSON.stringify(value));
-  const values = [patch.name ?? null, json(patch.scopes), json(patch.agents), workspaceId, id];
+  const json = (value: object | undefined) => (value === undefined ? null : JSON.stringify(value));
+  const values = [patch.name ?? null, json(patch.scopes), json(patch.agents), json(patch.limits), workspaceId, id];
   return keyOf((yield one("updateApiKey", values))[0]!.rows[0]);
 }
 

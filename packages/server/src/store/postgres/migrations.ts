@@ -281,6 +281,11 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     updated_at text NOT NULL
   );
   `,
+
+  // 12 (issue #12): a key's own limits, as store/sqlite/migrations.ts 13.
+  (s) => `
+  ALTER TABLE ${s}.api_keys ADD COLUMN limits text NOT NULL DEFAULT '{}';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

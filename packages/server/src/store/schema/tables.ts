@@ -79,6 +79,7 @@ export const API_KEYS = table<ApiKeyRecord>("api_keys", {
   scopes: json("scopes"),
   agents: json("agents"),
   expiresAt: plain("expires_at"),
+  limits: json("limits"),
   createdAt: plain("created_at"),
   lastUsedAt: plain("last_used_at"),
   revokedAt: plain("revoked_at"),

@@ -63,7 +63,7 @@ export function statements(d: Dialect) {
     revokeApiKey: `UPDATE ${apiKeys} SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEYS.select}`,
     apiKeyById: `SELECT ${API_KEYS.select} FROM ${apiKeys} WHERE workspace_id = ? AND id = ?`,
     // A null leaves the field as it is; a revoked key is never changed again.
-    updateApiKey: `UPDATE ${apiKeys} SET name = coalesce(?, name), scopes = coalesce(?, scopes), agents = coalesce(?, agents)
+    updateApiKey: `UPDATE ${apiKeys} SET name = coalesce(?, name), scopes = coalesce(?, scopes), agents = coalesce(?, agents), limits = coalesce(?, limits)
        WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL RETURNING ${API_KEYS.select}`,
     touchApiKey: `UPDATE ${apiKeys} SET last_used_at = ? WHERE id = ?`,
 

@@ -283,6 +283,12 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   ) STRICT;
   `,
+
+  // 13 (issue #12): a key's own limits (KeyLimits, JSON); '{}' for every key
+  // before: the config's defaults apply to it.
+  `
+  ALTER TABLE api_keys ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,6 +21,7 @@ function makeKey(workspaceId: string, overrides: Partial<ApiKeyRecord> = {}): Ap
     scopes: ["runs:read"],
     agents: [],
     expiresAt: null,
+    limits: {},
     createdAt: nextTimestamp(),
     lastUsedAt: null,
     revokedAt: null,

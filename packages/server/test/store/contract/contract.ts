@@ -70,6 +70,7 @@ export function storeContract(name: string, makeStore: () => Promise<Store>, opt
         scopes: ["*"],
         agents: ["a1"],
         expiresAt: null,
+        limits: {},
         createdAt: "2025-01-01T00:00:00.000Z",
         lastUsedAt: null,
         revokedAt: null,
