@@ -129,12 +129,12 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     : new MemoryEventBus();
   // A key's requests per minute: one bucket per key for the whole cluster (Redis), or this process's.
   const rateLimiter: RateLimiter = cluster
-    ? new (await import("./limits/rate-limiter.js")).RedisRateLimiter(
-        (await import("./bus/redis-connection.js")).connectRedis(cluster.redisUrl, `agentd:${cluster.workerId}:limits`, logger, {
-          maxRetriesPerRequest: 1,
-        }),
-        cluster.prefix,
-      )
+    ? await (async () => {
+        const { RedisRateLimiter } = await import("./limits/rate-limiter.js");
+        const { connectRedis } = await import("./bus/redis-connection.js");
+        const name = `agentd:${cluster.workerId}:limits`;
+        return new RedisRateLimiter(() => connectRedis(cluster.redisUrl, name, logger, { maxRetriesPerRequest: 1 }), cluster.prefix);
+      })()
     : new MemoryRateLimiter();
   const queue: RunQueue = cluster
     ? new (await import("./queue/redis.js")).RedisRunQueue({

@@ -71,24 +71,27 @@ return {allowed, tostring(tokens)}
 
 type WithTake = Redis & { agentdTakeToken(key: string, perMinute: number): Promise<[number, string]> };
 
+/** Connects on the first limited request: a cluster whose keys have no limits holds no connection for it. */
 export class RedisRateLimiter implements RateLimiter {
-  private readonly redis: WithTake;
+  private redis: WithTake | undefined;
 
   constructor(
-    redis: Redis,
+    private readonly connect: () => Redis,
     private readonly prefix: string,
-  ) {
-    redis.defineCommand("agentdTakeToken", { numberOfKeys: 1, lua: TAKE });
-    this.redis = redis as WithTake;
-  }
+  ) {}
 
   async take(keyId: string, perMinute: number): Promise<RateDecision> {
+    if (!this.redis) {
+      const redis = this.connect();
+      redis.defineCommand("agentdTakeToken", { numberOfKeys: 1, lua: TAKE });
+      this.redis = redis as WithTake;
+    }
     const [allowed, tokens] = await this.redis.agentdTakeToken(`${this.prefix}ratelimit:${keyId}`, perMinute);
     return decision(allowed === 1, Number(tokens), perMinute / 60_000);
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.redis?.disconnect();
   }
 }
 

@@ -49,6 +49,28 @@ function streamOver(first: StoredEvent[], failure: Error) {
   return { res, bus, done: streamRun(ctx, options, { id: "run_1", ended: false }, 0) };
 }
 
+describe("streamRun's catch-up", () => {
+  it("an event committed but never published (its publisher died in between) reaches an idle stream within a heartbeat", async () => {
+    const stored: StoredEvent[] = [event(1)];
+    const res = recordingResponse();
+    const bus = new MemoryEventBus();
+    const reader = { readEvents: async (_runId: string, after: number) => stored.filter((e) => e.seq > after) };
+    const ctx = { req: new EventEmitter(), res, url: new URL("http://x/"), params: {}, requestId: "req_1" } as never;
+    const done = streamRun(
+      ctx,
+      { reader, bus, heartbeatMs: 30, maxBufferedBytes: 1 << 20, pageSize: 100 },
+      { id: "run_1", ended: false },
+      0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    stored.push(event(2), event(3, "result")); // in the store; the bus never hears of them
+    const deadline = Date.now() + 2_000;
+    while (!res.writableEnded && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await done;
+    expect(res.written.replaceAll(": ping\n\n", "")).toBe(wire([event(1), event(2), event(3, "result")]));
+  });
+});
+
 describe("streamRun's endings", () => {
   it("a read failing mid-stream (a gap's catch-up) rejects, leaving the response open for the edge's `error` frame", async () => {
     const { res, bus, done } = streamOver([event(1), event(2)], new TypeError("a bug while reading events"));

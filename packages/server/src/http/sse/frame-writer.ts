@@ -68,17 +68,28 @@ export class FrameWriter {
     return gap;
   }
 
-  /** A heartbeat comment, if nothing was written for `heartbeatMs`: proxies and the client's idle watchdog see the stream alive. */
-  ping(heartbeatMs: number): void {
-    if (Date.now() - this.lastWrite < heartbeatMs) return;
+  /** A heartbeat comment, if nothing was written for `heartbeatMs`: proxies and the client's idle watchdog see the stream alive. Whether it wrote one. */
+  ping(heartbeatMs: number): boolean {
+    if (Date.now() - this.lastWrite < heartbeatMs) return false;
     this.lastWrite = Date.now();
     this.res.write(": ping\n\n");
+    return true;
   }
 }
 
-/** Pings the stream while it is idle; stop with clearInterval. */
-export function startHeartbeat(writer: FrameWriter, heartbeatMs: number): NodeJS.Timeout {
-  const heartbeat = setInterval(() => writer.ping(heartbeatMs), Math.max(10, Math.floor(heartbeatMs / 2)));
+/**
+ * Pings the stream while it is idle, and then calls `idle`; stop with
+ * clearInterval. The stream uses it to re-read the store: a publication is
+ * lost without any reconnect when its publisher dies between its commit and
+ * its publish (kill -9), and no one publishes a paused run's events again.
+ */
+export function startHeartbeat(writer: FrameWriter, heartbeatMs: number, idle: () => void = () => undefined): NodeJS.Timeout {
+  const heartbeat = setInterval(
+    () => {
+      if (writer.ping(heartbeatMs)) idle();
+    },
+    Math.max(10, Math.floor(heartbeatMs / 2)),
+  );
   heartbeat.unref();
   return heartbeat;
 }
