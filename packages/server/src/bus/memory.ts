@@ -3,6 +3,8 @@ import type { EventBus, EventListener, SignalListener } from "./types.js";
 
 /** One process: delivery is synchronous and never lost, so onReconnect never fires. */
 export class MemoryEventBus implements EventBus {
+  /** In-process: a publication is lost only with the process that made it, and its readers. */
+  readonly lossy = false;
   private readonly listeners = new Map<string, Set<EventListener>>();
   private readonly signals = new Map<string, Set<SignalListener>>();
 

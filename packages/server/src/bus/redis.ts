@@ -27,6 +27,8 @@ interface Channel {
  * `<prefix>signal:<topic>`, `<prefix>bus:resync` (internal).
  */
 export class RedisEventBus implements EventBus {
+  /** A worker killed between its commit and its publish loses the publication, and no reconnect says so. */
+  readonly lossy = true;
   readonly prefix: string;
   private readonly logger: Logger | undefined;
   private readonly pub: Redis;

@@ -16,6 +16,12 @@ export type SignalListener = (message: string) => void;
  * terminal event) would leave it waiting forever.
  */
 export interface EventBus {
+  /**
+   * Whether a publication can be lost without `onReconnect` telling (Redis:
+   * its publisher dies between a commit and the publish). Readers of such a
+   * bus also re-read the store when they have been idle a while (http/sse/).
+   */
+  readonly lossy: boolean;
   /** Called after the events are committed to the store. Never throws, never blocks. */
   publish(runId: string, events: readonly StoredEvent[]): void;
   subscribe(runId: string, listener: EventListener): () => void;

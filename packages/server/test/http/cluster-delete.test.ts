@@ -12,7 +12,7 @@ import { parseExposition } from "../metrics/prometheus-text.js";
  * cache would go on streaming a run that is gone. Skipped, saying so,
  * without PostgreSQL or Redis.
  */
-const { databaseUrl, redisUrl, ready, schema, prefix } = await clusterEnv("cluster delete test");
+const { ready, workerEnv } = await clusterEnv("cluster delete test");
 
 describe.skipIf(!ready)("deleting a run on a cluster", () => {
   it("a run deleted through one worker streams as 404 from the worker that executed it (and cached its log)", async () => {
@@ -21,14 +21,7 @@ describe.skipIf(!ready)("deleting a run on a cluster", () => {
       providers: [{ name: "fake", type: "openai-compatible" as const, baseUrl: fake.openaiBaseUrl, apiKey: "k", models: [{ id: "f" }] }],
     };
     const start = async (workerId: string) => {
-      const env = {
-        DATABASE_URL: databaseUrl,
-        AGENTD_DB_SCHEMA: schema,
-        REDIS_URL: redisUrl,
-        AGENTD_REDIS_PREFIX: prefix,
-        AGENTD_WORKER_ID: workerId,
-      };
-      const server = await createServer({ config, env, logger: createLogger("silent") });
+      const server = await createServer({ config, env: workerEnv(workerId), logger: createLogger("silent") });
       return { server, ...(await server.listen(0)) };
     };
     const workers = [await start("worker-a"), await start("worker-b")];

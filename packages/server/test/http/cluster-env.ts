@@ -38,5 +38,13 @@ export async function clusterEnv(suite: string) {
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
   });
-  return { databaseUrl, redisUrl, ready, schema, prefix };
+  /** A worker's environment on this file's schema and prefix. */
+  const workerEnv = (workerId: string) => ({
+    DATABASE_URL: databaseUrl,
+    AGENTD_DB_SCHEMA: schema,
+    REDIS_URL: redisUrl,
+    AGENTD_REDIS_PREFIX: prefix,
+    AGENTD_WORKER_ID: workerId,
+  });
+  return { databaseUrl, redisUrl, ready, schema, prefix, workerEnv };
 }

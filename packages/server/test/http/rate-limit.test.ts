@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from "../helpers.js";
  * bucket is not another's; a cluster's workers share one bucket (Redis).
  */
 
-const { databaseUrl, redisUrl, ready, schema, prefix } = await clusterEnv("cluster cases of the rate limit test");
+const { ready, workerEnv } = await clusterEnv("cluster cases of the rate limit test");
 
 const get = (url: string, key: string) => fetch(url, { headers: { authorization: `Bearer ${key}` } });
 
@@ -71,14 +71,7 @@ describe.skipIf(!ready)("requests per minute per key (two workers on PostgreSQL 
   it("both workers take from one bucket: 6 allowed in all, however the requests are spread", async () => {
     const urls: string[] = [];
     for (const workerId of ["limit-a", "limit-b"]) {
-      const env = {
-        DATABASE_URL: databaseUrl,
-        AGENTD_DB_SCHEMA: schema,
-        REDIS_URL: redisUrl,
-        AGENTD_REDIS_PREFIX: prefix,
-        AGENTD_WORKER_ID: workerId,
-      };
-      const server = await createServer({ env, logger: createLogger("silent") });
+      const server = await createServer({ env: workerEnv(workerId), logger: createLogger("silent") });
       servers.push(server);
       urls.push((await server.listen(0)).url);
     }

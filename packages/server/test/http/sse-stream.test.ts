@@ -53,7 +53,8 @@ describe("streamRun's catch-up", () => {
   it("an event committed but never published (its publisher died in between) reaches an idle stream within a heartbeat", async () => {
     const stored: StoredEvent[] = [event(1)];
     const res = recordingResponse();
-    const bus = new MemoryEventBus();
+    // A bus that can lose a publication silently, as Redis's does (bus/types.ts `lossy`).
+    const bus = Object.defineProperty(new MemoryEventBus(), "lossy", { value: true });
     const reader = { readEvents: async (_runId: string, after: number) => stored.filter((e) => e.seq > after) };
     const ctx = { req: new EventEmitter(), res, url: new URL("http://x/"), params: {}, requestId: "req_1" } as never;
     const done = streamRun(

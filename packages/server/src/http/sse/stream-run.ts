@@ -73,8 +73,8 @@ export function streamRun(ctx: Context, options: StreamOptions, run: { id: strin
     });
     const unsubscribe = options.bus.subscribe(run.id, (events) => catchUp.live(events));
     const offReconnect = options.bus.onReconnect(() => catchUp.missed());
-    // Idle for a heartbeat: whatever a lost publication held is in the store (one read per idle stream per heartbeat).
-    const heartbeat = startHeartbeat(writer, options.heartbeatMs, () => catchUp.missed());
+    // On a lossy bus, idle for a heartbeat: whatever a lost publication held is in the store (one read per idle stream per heartbeat).
+    const heartbeat = startHeartbeat(writer, options.heartbeatMs, options.bus.lossy ? () => catchUp.missed() : undefined);
 
     const entry: OpenStream = { end: finish, res };
     options.open?.add(entry);
