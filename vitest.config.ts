@@ -24,5 +24,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: "forks",
+    // The suite-wide log check (issue #12): every key made, searched for in every log line and error body.
+    globalSetup: ["packages/server/test/hygiene/suite-logs.ts"],
   },
 });

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureCli, captureEnv } from "../../server/test/hygiene/capture.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = join(root, "packages/cli/bin/agentd.js");
@@ -28,7 +29,7 @@ function cli(
 ): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", ...captureEnv(), ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -42,6 +43,7 @@ function cli(
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      captureCli(args, stdout, stderr);
       resolve({ code, stdout, stderr });
     });
   });

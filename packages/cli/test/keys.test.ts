@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { captureCli, captureEnv } from "../../server/test/hygiene/capture.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = join(root, "packages/cli/bin/agentd.js");
@@ -27,7 +28,7 @@ interface Exit {
 function cli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", ...captureEnv(), ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -38,6 +39,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      captureCli(args, stdout, stderr);
       resolve({ code, stdout, stderr });
     });
   });

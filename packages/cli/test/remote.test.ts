@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveServer, type LiveServer } from "./live-server.js";
+import { captureCli, captureEnv } from "../../server/test/hygiene/capture.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const bin = join(root, "packages/cli/bin/agentd.js");
@@ -44,7 +45,7 @@ afterAll(() => server.close());
 function agentd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", pathToFileURL(blocker).href, bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", ...captureEnv(), ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -55,6 +56,7 @@ function agentd(args: string[]): Promise<{ code: number | null; stdout: string; 
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      captureCli(args, stdout, stderr);
       resolve({ code, stdout, stderr });
     });
   });

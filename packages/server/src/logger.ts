@@ -1,5 +1,6 @@
 import { redactKeys } from "./auth/key-format.js";
-import { pino } from "pino";
+import { pino, type DestinationStream } from "pino";
+import { captureTestLogLine, capturingTestLogs } from "./test-capture.js";
 
 /** Structured logs, one JSON object per line on stderr. */
 export interface Logger {
@@ -25,17 +26,29 @@ export type LogLevel = keyof typeof LEVELS;
  */
 export function createLogger(level: LogLevel = "info", write?: (line: string) => void): Logger {
   const destination = write ? { write } : pino.destination({ dest: 2, sync: true });
+  const wanted = level in LEVELS ? level : "info";
   return pino(
     {
-      level: level in LEVELS ? level : "info",
+      level: capturingTestLogs && LEVELS[wanted] > LEVELS.info ? "info" : wanted,
       // No pid and hostname on every line: the process's supervisor knows them.
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: errorFields },
     },
-    destination,
+    capturingTestLogs ? capturedToo(destination, wanted) : destination,
   );
+}
+
+/** The test suite's capture (test-capture.ts): every line goes to it, and on to `destination` if at `level` or above. */
+function capturedToo(destination: DestinationStream, level: LogLevel): DestinationStream {
+  return {
+    write(line: string) {
+      captureTestLogLine(line);
+      const label = /^\{"level":"(\w+)"/.exec(line)?.[1] as LogLevel | undefined;
+      if (label === undefined || LEVELS[label] >= LEVELS[level]) destination.write(line);
+    },
+  };
 }
 
 function errorFields(value: unknown): unknown {

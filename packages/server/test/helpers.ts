@@ -1,7 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApiKey, createLogger, createServer, openStore, type AgentdConfig, type AgentdServer, type CreateServerOptions } from "@agentd/server";
+import { createApiKey, createLogger, createServer, openStore, type AgentdConfig, type AgentdServer, type CreateServerOptions, type Logger } from "@agentd/server";
+import { captureErrorBody } from "./hygiene/capture.js";
 
 export interface TestServer {
   server: AgentdServer;
@@ -26,9 +27,9 @@ export async function startTestServer(
   const store = options.store ?? (options.dataDir ? await openStore({ dataDir: options.dataDir }) : await openStore({ memory: true }));
   const { key } = await createApiKey(store, { workspace });
   const server = await createServer({
-    logger: createLogger("silent"),
     env: {},
     ...options,
+    logger: capturedLogger(options.logger),
     store,
     config: options.config ?? {},
   });
@@ -47,6 +48,7 @@ export async function startTestServer(
         ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
       });
       const text = await response.text();
+      captureErrorBody(response.status, text);
       let parsed: unknown = text;
       try {
         parsed = JSON.parse(text);
@@ -56,6 +58,23 @@ export async function startTestServer(
       return { status: response.status, body: parsed, headers: response.headers };
     },
     close: () => server.close(),
+  };
+}
+
+/**
+ * A test server's logger: the test's own, or a silent one. Loggers of
+ * createLogger also write each line to the suite's capture when it is on
+ * (src/test-capture.ts); a test's hand-made Logger (which may drop lines) is
+ * paired with one that does, so every line is searched (test/hygiene/suite-logs.ts).
+ */
+function capturedLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) return createLogger("silent");
+  if ("child" in logger) return logger;
+  const capture = createLogger("silent");
+  return {
+    info: (fields, message) => (capture.info(fields, message), logger.info(fields, message)),
+    warn: (fields, message) => (capture.warn(fields, message), logger.warn(fields, message)),
+    error: (fields, message) => (capture.error(fields, message), logger.error(fields, message)),
   };
 }
 

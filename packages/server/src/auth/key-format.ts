@@ -1,6 +1,7 @@
 import zlib from "node:zlib";
 import { API_KEY_PREFIX } from "@agentd/protocol";
 import { randomBase62 } from "../ids.js";
+import { captureTestKey } from "../test-capture.js";
 
 /*
  * The API key format (issue #12, docs/security.md): `agd_`, 32 random base62
@@ -19,7 +20,10 @@ const SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH}}([0-9A-
 /** A new key: prefix, random part, checksum. */
 export function newApiKey(): string {
   const random = randomBase62(RANDOM_LENGTH);
-  return `${API_KEY_PREFIX}${random}${checksum(random)}`;
+  const key = `${API_KEY_PREFIX}${random}${checksum(random)}`;
+  // Off unless the test suite asked: its log check searches every log line for every key made.
+  captureTestKey(key);
+  return key;
 }
 
 /**

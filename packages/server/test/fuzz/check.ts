@@ -61,6 +61,8 @@ export function check(req: FuzzRequest, outcome: Outcome, schemas: Map<string, M
   const res = outcome.response;
   const fail = (kind: string, detail: string): Failure => ({ kind, detail, request: req, response: res });
   if (res.status === 0) return undefined; // raw request sent incomplete on purpose: no answer owed
+  // agentd sets no cookie: one in a response is a header a request injected (raw tweak crlf-in-header).
+  if (res.headers["set-cookie"] !== undefined) return fail("a header injected into the response", JSON.stringify(res.headers["set-cookie"]));
   const fromNode = res.headers["x-request-id"] === undefined;
   if (res.status >= 500 && !(res.status === 503 && res.headers["retry-after"] !== undefined)) {
     return fail(fromNode ? `${res.status} written by node:http, not agentd` : `${res.status} from agentd`, res.text.slice(0, 300));

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, defineTool, type Logger } from "@agentd/server";
 import { readStream, startTestServer, tempDir, type TestServer } from "../helpers.js";
+import { captureErrorBody } from "../hygiene/capture.js";
 import { check, checked, report, successSchemas, type Failure } from "./check.js";
 import { sender, type FuzzRequest } from "./http.js";
 import { innocentTraffic } from "./innocent.js";
@@ -185,6 +186,7 @@ describe("schema-driven fuzz of every route", () => {
         Array.from({ length: CONCURRENCY }, async () => {
           for (let req = take(); req !== undefined; req = take()) {
             const outcome = await http.send(req);
+            if (outcome.ok) captureErrorBody(outcome.response.status, outcome.response.text);
             const byStatus = statuses.get(req.route) ?? new Map<number, number>();
             const status = outcome.ok ? outcome.response.status : -1;
             byStatus.set(status, (byStatus.get(status) ?? 0) + 1);

@@ -727,6 +727,7 @@ type RawTweak =
   | "content-length-and-chunked"
   | "bad-chunk"
   | "obs-fold"
+  | "crlf-in-header"
   | "http10"
   | "unknown-method"
   | "lowercase-method"
@@ -751,6 +752,7 @@ const RAW_TWEAKS: RawTweak[] = [
   "content-length-and-chunked",
   "bad-chunk",
   "obs-fold",
+  "crlf-in-header",
   "http10",
   "unknown-method",
   "lowercase-method",
@@ -823,6 +825,12 @@ function rawRequest(req: FuzzRequest, tweak: RawTweak, pick: number): FuzzReques
       case "obs-fold":
         headers.push(["x-fuzz", "a\r\n  folded"]);
         break;
+      case "crlf-in-header": {
+        // A bare CR or LF in a header agentd reads (X-Request-Id it echoes), then a header of the attacker's: check.ts fails on any Set-Cookie.
+        const name = ["x-request-id", "idempotency-key", "last-event-id"][pick % 3]!;
+        headers.push([name, `1${["\r", "\n", "\r\n", "\n\r"][Math.floor(pick / 3) % 4]}set-cookie: fuzz=1`]);
+        break;
+      }
       case "http10":
         version = "HTTP/1.0";
         headers.shift();
