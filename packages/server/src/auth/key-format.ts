@@ -1,7 +1,6 @@
 import zlib from "node:zlib";
 import { API_KEY_PREFIX } from "@agentd/protocol";
 import { randomBase62 } from "../ids.js";
-import { captureTestKey } from "../test-capture.js";
 
 /*
  * The API key format (issue #12, docs/security.md): `agd_`, 32 random base62
@@ -20,10 +19,7 @@ const SHAPE = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH}}([0-9A-
 /** A new key: prefix, random part, checksum. */
 export function newApiKey(): string {
   const random = randomBase62(RANDOM_LENGTH);
-  const key = `${API_KEY_PREFIX}${random}${checksum(random)}`;
-  // Off unless the test suite asked: its log check searches every log line for every key made.
-  captureTestKey(key);
-  return key;
+  return `${API_KEY_PREFIX}${random}${checksum(random)}`;
 }
 
 /**

@@ -23,7 +23,7 @@ export function captureErrorBody(status: number, text: string): void {
 /** The capture variables, for a child process started with an environment of its own. */
 export function captureEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of ["AGENTD_TEST_LOG_DIR", "AGENTD_TEST_KEY_LOG"]) if (process.env[name]) env[name] = process.env[name]!;
+  if (process.env.AGENTD_TEST_LOG_DIR) env.AGENTD_TEST_LOG_DIR = process.env.AGENTD_TEST_LOG_DIR;
   return env;
 }
 
