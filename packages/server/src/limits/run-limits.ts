@@ -60,8 +60,8 @@ interface Slot {
  *   writes keep (so a run ending is charged with no write of its own), plus
  *   those of its runs deleted since (key_usage_days). Checked before a run
  *   starts: a run that starts under the budget may end over it. Read at
- *   most once a second per key while far from the budget, at every
- *   admission near it; a restart reads the same rows.
+ *   most once a second per key while far from the budget or past it, at
+ *   every admission near it (90 % on); a restart reads the same rows.
  *
  * A key with neither limit (nor a default) costs nothing: `admit` answers
  * undefined synchronously, without a read.
@@ -102,7 +102,9 @@ export class KeyRunLimits {
     const now = this.now();
     const day = new Date(now).toISOString().slice(0, 10);
     let tokens = this.tokens.get(keyId);
-    if (tokens === undefined || tokens.day !== day || now - tokens.readAt > FRESH_MS || tokens.used >= perDay * NEAR) {
+    // Near the budget, read every time; past it the sum only grows within the day, so a refused key's retries cost no read.
+    const near = tokens !== undefined && tokens.used >= perDay * NEAR && tokens.used < perDay;
+    if (tokens === undefined || tokens.day !== day || now - tokens.readAt > FRESH_MS || near) {
       tokens = await this.readTokens(keyId, day);
     }
     const reset = Math.max(1, Math.ceil((Date.parse(`${day}T00:00:00.000Z`) + DAY_MS - now) / 1000));

@@ -154,7 +154,13 @@ export class RedisStreamLimiter implements StreamLimiter {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.redis?.disconnect();
+    const redis = this.redis;
+    if (!redis) return;
+    // QUIT after the releases already sent (the streams end before this), at most a second; what does not get there expires.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([redis.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+    clearTimeout(timer);
+    redis.disconnect();
   }
 }
 
