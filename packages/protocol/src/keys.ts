@@ -37,13 +37,20 @@ const Agents = z
   .refine((agents) => new Set(agents).size === agents.length, "lists an agent twice");
 
 /**
- * A key's own limits (issue #12). `requestsPerMinute`: a token bucket of
- * that many requests, refilled evenly over a minute, shared by every worker
- * of a cluster; past it, 429 rate_limited with Retry-After and RateLimit
- * headers. Absent: the config's default for keys (`limits.keyRequestsPerMinute`), else none.
+ * A key's own limits (issue #12); each absent one is the config's default
+ * for keys (`limits.key…`), else none. Past one: 429 rate_limited naming it,
+ * with Retry-After and RateLimit headers; every worker of a cluster
+ * enforces them together (docs/security.md "Limits").
+ * - `requestsPerMinute`: a token bucket of that many requests, refilled evenly over a minute.
+ * - `concurrentRuns`: runs of the key queued or running at once (paused ones hold no slot and do not count).
+ * - `tokensPerDay`: model tokens (input + output) of the key's runs created in one UTC day, checked before a run starts.
+ * - `openStreams`: event streams of the key open at once.
  */
 export const KeyLimits = z.strictObject({
   requestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+  concurrentRuns: z.number().int().min(1).max(1_000_000).optional(),
+  tokensPerDay: z.number().int().min(1).max(1_000_000_000_000).optional(),
+  openStreams: z.number().int().min(1).max(1_000_000).optional(),
 });
 export type KeyLimits = z.infer<typeof KeyLimits>;
 
@@ -75,7 +82,12 @@ export const KeyInfo = z.object({
   agents: z.array(z.string()),
   expiresAt: z.string().nullable(),
   /** Its own limits; `{}` when it has none (the config's defaults apply). */
-  limits: z.object({ requestsPerMinute: z.number().int().optional() }),
+  limits: z.object({
+    requestsPerMinute: z.number().int().optional(),
+    concurrentRuns: z.number().int().optional(),
+    tokensPerDay: z.number().int().optional(),
+    openStreams: z.number().int().optional(),
+  }),
   createdAt: z.string(),
   /** Updated at most once a minute. */
   lastUsedAt: z.string().nullable(),

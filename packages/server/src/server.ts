@@ -13,6 +13,8 @@ import { keyHasher } from "./auth/key-hash.js";
 import { KeyService } from "./keys/service.js";
 import { rateLimit } from "./limits/middleware.js";
 import { MemoryRateLimiter, type RateLimiter } from "./limits/rate-limiter.js";
+import { KeyRunLimits } from "./limits/run-limits.js";
+import { MemoryStreamLimiter, type StreamLimiter } from "./limits/stream-limiter.js";
 import type { Context, Reply } from "./http/context.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { errorResponse } from "./http/error-handler.js";
@@ -136,6 +138,19 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
         return new RedisRateLimiter(() => connectRedis(cluster.redisUrl, name, logger, { maxRetriesPerRequest: 1 }), cluster.prefix);
       })()
     : new MemoryRateLimiter();
+  // A key's open streams: one count per key for the whole cluster (Redis, with slots a dead worker stops refreshing), or this process's.
+  const streamLimiter: StreamLimiter = cluster
+    ? await (async () => {
+        const { RedisStreamLimiter } = await import("./limits/stream-limiter.js");
+        const { connectRedis } = await import("./bus/redis-connection.js");
+        const name = `agentd:${cluster.workerId}:stream-limits`;
+        return new RedisStreamLimiter(
+          () => connectRedis(cluster.redisUrl, name, logger, { maxRetriesPerRequest: 1 }),
+          cluster.prefix,
+          cluster.workerId,
+        );
+      })()
+    : new MemoryStreamLimiter();
   const queue: RunQueue = cluster
     ? new (await import("./queue/redis.js")).RedisRunQueue({
         url: cluster.redisUrl,
@@ -187,7 +202,8 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     maxPausedRunsPerWorkspace: limits.maxPausedRunsPerWorkspace ?? DEFAULT_ADMISSION_LIMITS.maxPausedRunsPerWorkspace,
     maxQueuedRuns: limits.maxQueuedRuns ?? DEFAULT_ADMISSION_LIMITS.maxQueuedRuns,
   });
-  const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission });
+  const keyRunLimits = new KeyRunLimits(store, { concurrentRuns: limits.keyConcurrentRuns, tokensPerDay: limits.keyTokensPerDay });
+  const runs = new RunService({ store, log, engine, models, config, tools, handoff, admission, keyLimits: keyRunLimits });
   const sessions = new SessionService(store, runs, engine, log, handoff);
   const traces = new TraceService(store, runs, log);
   const keys = new KeyService(store, hasher);
@@ -230,6 +246,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
       pageSize: 500,
       open: openStreams,
     },
+    streamLimits: { limiter: streamLimiter, keyDefault: limits.keyOpenStreams },
     limits: { maxBodyBytes, maxJsonDepth: limits.maxJsonDepth ?? 64 },
     idempotent: idempotency(store, { maxBodyBytes }),
     metrics,
@@ -290,6 +307,7 @@ export async function createServer(options: CreateServerOptions = {}): Promise<A
     await queue.close();
     await bus.close();
     await rateLimiter.close();
+    await streamLimiter.close();
     await exported;
     await releaseWorker();
     await store.close();

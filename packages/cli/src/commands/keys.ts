@@ -1,5 +1,5 @@
 import type { Store } from "@agentd/server";
-import { CreateKeyRequest, KEY_SCOPES } from "@agentd/protocol";
+import { CreateKeyRequest, KEY_SCOPES, type KeyLimits } from "@agentd/protocol";
 import type { Command } from "commander";
 import { DEFAULT_WORKSPACE, type CliContext } from "../context.js";
 import { NotFoundError, UsageError } from "../errors.js";
@@ -147,7 +147,7 @@ interface ShownKey {
   scopes: string[];
   agents: string[];
   expiresAt: string | null;
-  limits: { requestsPerMinute?: number };
+  limits: KeyLimits;
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;

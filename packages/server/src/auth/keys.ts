@@ -1,4 +1,4 @@
-import { API_KEY_PREFIX } from "@agentd/protocol";
+import { API_KEY_PREFIX, type KeyLimits } from "@agentd/protocol";
 import { newId } from "../ids.js";
 import type { ApiKeyRecord, Store } from "../store/types.js";
 import { newApiKey } from "./key-format.js";
@@ -23,7 +23,7 @@ export interface CreateApiKeyOptions {
   agents?: string[];
   expiresAt?: string | null;
   /** Its own limits (KeyLimits). @default {} (the config's defaults) */
-  limits?: { requestsPerMinute?: number };
+  limits?: KeyLimits;
   /** Where AGENTD_KEY_PEPPER is read. @default process.env */
   env?: NodeJS.ProcessEnv;
 }

@@ -105,6 +105,9 @@ export const AgentdConfigSchema = z.strictObject({
       maxJsonDepth: z.number().int().min(2).max(10_000).optional(),
       maxBodyBytes: z.number().int().min(1024).optional(),
       keyRequestsPerMinute: z.number().int().min(1).max(1_000_000).optional(),
+      keyConcurrentRuns: z.number().int().min(1).max(1_000_000).optional(),
+      keyTokensPerDay: z.number().int().min(1).max(1_000_000_000_000).optional(),
+      keyOpenStreams: z.number().int().min(1).max(1_000_000).optional(),
     })
     .optional(),
   retention: Retention.optional(),

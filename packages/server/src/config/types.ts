@@ -128,6 +128,12 @@ export interface LimitsConfig {
   maxBodyBytes?: number;
   /** Requests per minute of a key without its own `limits.requestsPerMinute` (a token bucket, shared by a cluster's workers). @default none */
   keyRequestsPerMinute?: number;
+  /** Runs queued or running at once of a key without its own `limits.concurrentRuns` (paused runs not counted; counted in the store). @default none */
+  keyConcurrentRuns?: number;
+  /** Model tokens (input + output) a day (UTC) of the runs of a key without its own `limits.tokensPerDay`. @default none */
+  keyTokensPerDay?: number;
+  /** Event streams open at once of a key without its own `limits.openStreams` (shared by a cluster's workers through Redis). @default none */
+  keyOpenStreams?: number;
 }
 
 /**

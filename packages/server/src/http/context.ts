@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { addLimitHeaders, type LimitState } from "../limits/headers.js";
 import type { ApiKeyRecord, WorkspaceRecord } from "../store/types.js";
 
 export interface Context {
@@ -39,7 +40,23 @@ export function workspaceOf(ctx: Context): WorkspaceRecord {
   return ctx.workspace;
 }
 
-/** Who made the request: its workspace, its API key's id (runs record it; GET /usage groups by it) and the key's agent allowlist. */
-export function callerOf(ctx: Context): { workspace: WorkspaceRecord; keyId: string | null; agents: readonly string[] } {
-  return { workspace: workspaceOf(ctx), keyId: ctx.key?.id ?? null, agents: ctx.key?.agents ?? [] };
+/**
+ * Who made the request: its workspace, its API key's id (runs record it;
+ * GET /usage groups by it), the key's agent allowlist, and the key itself
+ * with a way to put its limits' RateLimit headers on the answer (runs/service.ts).
+ */
+export function callerOf(ctx: Context): {
+  workspace: WorkspaceRecord;
+  keyId: string | null;
+  agents: readonly string[];
+  key: ApiKeyRecord | undefined;
+  report: (state: LimitState) => void;
+} {
+  return {
+    workspace: workspaceOf(ctx),
+    keyId: ctx.key?.id ?? null,
+    agents: ctx.key?.agents ?? [],
+    key: ctx.key,
+    report: (state) => addLimitHeaders(ctx.res, state),
+  };
 }

@@ -1,5 +1,6 @@
 import { AgentdError } from "../errors.js";
 import type { Middleware } from "../http/context.js";
+import { addLimitHeaders } from "./headers.js";
 import type { RateLimiter } from "./rate-limiter.js";
 
 /**
@@ -16,8 +17,10 @@ export function rateLimit(limiter: RateLimiter, defaultPerMinute: number | undef
     const perMinute = key?.limits.requestsPerMinute ?? defaultPerMinute;
     if (!key || perMinute === undefined) return next();
     const decision = await limiter.take(key.id, perMinute);
-    ctx.res.setHeader("ratelimit-policy", `"requests";q=${perMinute};w=60`);
-    ctx.res.setHeader("ratelimit", `"requests";r=${decision.remaining};t=${decision.retryAfterSeconds}`);
+    addLimitHeaders(ctx.res, {
+      policy: `"requests";q=${perMinute};w=60`,
+      state: `"requests";r=${decision.remaining};t=${decision.retryAfterSeconds}`,
+    });
     if (!decision.allowed) {
       throw new AgentdError("rate_limited", `this API key made more than its ${perMinute} requests per minute (limit: requestsPerMinute)`, {
         retryAfterSeconds: Math.max(1, decision.retryAfterSeconds),

@@ -3,6 +3,7 @@ import type { BodyLimits } from "../http/body.js";
 import type { Middleware } from "../http/context.js";
 import type { KeyService } from "../keys/service.js";
 import type { StreamOptions } from "../http/sse/index.js";
+import type { StreamLimiter } from "../limits/stream-limiter.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ModelRegistry } from "../models/types.js";
 import type { SettingsService } from "../retention/service.js";
@@ -22,6 +23,8 @@ export interface AppDeps {
   settings: SettingsService;
   models: ModelRegistry;
   stream: StreamOptions;
+  /** A key's open streams (limits.openStreams, else `keyDefault`: the config's limits.keyOpenStreams). */
+  streamLimits: { limiter: StreamLimiter; keyDefault: number | undefined };
   limits: BodyLimits;
   /** Replays the first answer to a retried POST with the same Idempotency-Key. */
   idempotent: Middleware;

@@ -4,6 +4,8 @@ import { parseCursor, streamRun } from "../http/sse/index.js";
 import { parseJson } from "../http/body.js";
 import { parseQuery } from "../http/query.js";
 import { callerOf, json, workspaceOf } from "../http/context.js";
+import { addLimitHeaders } from "../limits/headers.js";
+import { openStream } from "../limits/stream-limiter.js";
 import type { Handlers } from "../http/register.js";
 import type { AppDeps } from "./deps.js";
 
@@ -23,7 +25,17 @@ export function runHandlers(deps: AppDeps): Handlers {
     streamRun: async (ctx) => {
       const parsed = parseCursor(ctx.url.searchParams.get(LAST_SEQ_QUERY), headerValue(ctx.req.headers[LAST_EVENT_ID.key]));
       if ("error" in parsed) throw new AgentdError("invalid_request", parsed.error.message, { issues: [parsed.error] });
-      await streamRun(ctx, deps.stream, await runs.streamTarget(workspaceOf(ctx), ctx.params.runId!), parsed.cursor);
+      const target = await runs.streamTarget(workspaceOf(ctx), ctx.params.runId!);
+      // After the run is found (an unknown one is a 404, not a slot), before the stream's first byte.
+      const release = await openStream(deps.streamLimits.limiter, ctx.key, deps.streamLimits.keyDefault, (state) =>
+        addLimitHeaders(ctx.res, state),
+      );
+      try {
+        await streamRun(ctx, deps.stream, target, parsed.cursor);
+      } finally {
+        // However the stream ended: its last event, the client gone, a slow reader cut off, shutdown.
+        release?.();
+      }
     },
 
     submitToolResult: async (ctx) => {

@@ -29,10 +29,14 @@ import { redactAgentSpec } from "../tools/redaction.js";
 import type { SessionHandoff } from "../sessions/handoff.js";
 import { assertCompilable } from "../engine/schema-check.js";
 import type { Admission } from "./admission.js";
+import type { LimitState } from "../limits/headers.js";
+import type { KeyAdmission, KeyRunLimits, LimitedKey } from "../limits/run-limits.js";
 
 export interface RunServiceDeps {
   /** Caps on queued, running and paused runs (429 / 503 before anything is stored). */
   admission: Admission;
+  /** The key's concurrentRuns and tokensPerDay (429 naming the limit), checked before the workspace's caps. */
+  keyLimits: KeyRunLimits;
   tools: ServerTools;
   handoff: SessionHandoff;
   store: Store;
@@ -42,10 +46,14 @@ export interface RunServiceDeps {
   config: AgentdConfig;
 }
 
-/** Who asks for a run: its key's id (recorded on the run) and agent allowlist (empty: every agent). */
+/** Who asks for a run: its key's id (recorded on the run), agent allowlist (empty: every agent) and limits. */
 export interface Caller {
   keyId: string | null;
   agents: readonly string[];
+  /** The key, for its limits (none: no key limit applies). */
+  key?: LimitedKey | undefined;
+  /** Puts a limit's RateLimit headers on the answer. */
+  report?: (state: LimitState) => void;
 }
 
 /** A run made by no key (an embedding program, a test). */
@@ -79,7 +87,7 @@ export class RunService {
     assertAgentAllowed(caller.agents, spec.agentId);
     const input: ChatMessage[] = messages ?? [{ role: "user", content: prompt ?? "" }];
     const record = newRunRecord(workspace, spec, spec.metadata ?? {}, [], input, null, dependencies ?? {}, agent, caller.keyId);
-    const admitted = await this.deps.admission.admit(workspace.id);
+    const admitted = await this.admit(workspace, caller);
     try {
       // In a cluster another worker may execute it: only the executor caches its log.
       await this.deps.log.insertRun(record, { track: !this.deps.engine.clustered });
@@ -125,7 +133,7 @@ export class RunService {
       caller.keyId,
     );
     const created = { runId: record.id, streamUrl: streamUrl(workspace, record.id), sessionId: session.id };
-    const admitted = await this.deps.admission.admit(workspace.id);
+    const admitted = await this.admit(workspace, caller);
     try {
       await this.deps.store.insertRun(record, { claimSession: session.id });
     } catch (error) {
@@ -140,6 +148,33 @@ export class RunService {
     if (!this.deps.engine.clustered) this.deps.log.tails.track(record.id, workspace.id);
     this.deps.engine.submit(record);
     return created;
+  }
+
+  /**
+   * The key's limits first (its own 429 before the workspace's), then the
+   * workspace's and the process's caps; `stored()` releases both. A key
+   * without run limits adds no await and no read (keyLimits.admit answers undefined).
+   */
+  private admit(workspace: WorkspaceRecord, caller: Caller): Promise<{ stored: () => void }> {
+    const checking = this.deps.keyLimits.admit(caller.key, caller.report);
+    if (checking === undefined) return this.deps.admission.admit(workspace.id);
+    return this.admitLimited(workspace, checking);
+  }
+
+  private async admitLimited(workspace: WorkspaceRecord, checking: Promise<KeyAdmission>): Promise<{ stored: () => void }> {
+    const byKey = await checking;
+    try {
+      const byWorkspace = await this.deps.admission.admit(workspace.id);
+      return {
+        stored: () => {
+          byWorkspace.stored();
+          byKey.stored();
+        },
+      };
+    } catch (error) {
+      byKey.stored();
+      throw error;
+    }
   }
 
   /**

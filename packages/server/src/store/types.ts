@@ -1,6 +1,7 @@
 import type {
   AgentSpec,
   ChatMessage,
+  KeyLimits,
   Metadata,
   ResultSubtype,
   RunStatus,
@@ -35,7 +36,7 @@ export interface ApiKeyRecord {
   /** When it stops working; null: never. */
   expiresAt: string | null;
   /** Its own limits (KeyLimits); `{}`: the config's defaults. */
-  limits: { requestsPerMinute?: number };
+  limits: KeyLimits;
   createdAt: string;
   /** Written at most once a minute per process (http/auth.ts). */
   lastUsedAt: string | null;
@@ -48,7 +49,7 @@ export interface ApiKeyPatch {
   scopes?: string[];
   agents?: string[];
   /** Replaces the key's limits whole. */
-  limits?: { requestsPerMinute?: number };
+  limits?: KeyLimits;
 }
 
 /** A tool call of the current turn, waiting for (or holding) its result. */
@@ -464,6 +465,20 @@ export interface Store {
    * whatever the number of ended runs.
    */
   countActiveRuns(workspaceId: string): Promise<ActiveRunCounts>;
+  /**
+   * How many of the key's runs are `queued` or `running` now (its
+   * concurrentRuns, issue #12; paused ones hold no slot). Counted among the
+   * workspace's active runs (runs by workspace and status): bounded by the
+   * workspace's cap, whatever the key's ended runs.
+   */
+  countKeyActiveRuns(workspaceId: string, keyId: string): Promise<number>;
+  /**
+   * Model tokens (input + output) of the key's runs created on `day`
+   * (`YYYY-MM-DD`, UTC), live ones' so far, including those of its runs of
+   * that day deleted since (`deleteEndedRun` keeps them): its tokensPerDay
+   * (issue #12). One aggregate over the day's range of runs by key.
+   */
+  keyTokensOfDay(keyId: string, day: string): Promise<number>;
   /** Runs in any of these states, oldest first (start-up recovery). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
   /**
@@ -541,7 +556,8 @@ export interface Store {
   /**
    * Deletes a run of this workspace that has ended (`completed`, `failed`,
    * `cancelled`), with its events and spans; returns whether it did (false:
-   * no such run, or it is not ended).
+   * no such run, or it is not ended). The tokens of a run a key made stay
+   * counted for the key's day (keyTokensOfDay), in the same transaction.
    */
   deleteEndedRun(workspaceId: string, runId: string): Promise<boolean>;
 

@@ -76,9 +76,21 @@ describe("SQLite run listing", () => {
     expect(await reopened.listRuns(ws.id, {}, { limit: 10 })).toEqual([...runs].reverse());
     await reopened.close();
     const probe = new Database(upgradeFile, { readonly: true });
-    const indexes = probe.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND name NOT LIKE 'sqlite_%'").pluck().all();
+    const indexes = probe
+      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all();
     expect(probe.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     probe.close();
-    expect(indexes.sort()).toEqual(["runs_live_created", "runs_paused_wake", "runs_status", "runs_workspace_agent_created", "runs_workspace_created_id", "runs_workspace_session_created", "runs_workspace_status_created"]);
+    expect(indexes.sort()).toEqual([
+      "runs_key_created",
+      "runs_live_created",
+      "runs_paused_wake",
+      "runs_status",
+      "runs_workspace_agent_created",
+      "runs_workspace_created_id",
+      "runs_workspace_session_created",
+      "runs_workspace_status_created",
+    ]);
   });
 });

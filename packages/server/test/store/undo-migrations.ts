@@ -17,11 +17,12 @@ const USAGE_COLUMNS = [
   "usage_cost_nanos",
 ];
 
-/** What a key may do (SQLite 11, PostgreSQL 10: issue #12), and PostgreSQL's secrets table. */
-const UNDO_KEYS_SQLITE = `ALTER TABLE api_keys DROP COLUMN limits; ALTER TABLE api_keys DROP COLUMN scopes; ALTER TABLE api_keys DROP COLUMN agents;
+/** What a key may do (SQLite 11, PostgreSQL 10: issue #12), and PostgreSQL's secrets table; its limits (SQLite 13-14, PostgreSQL 12-13). */
+const UNDO_KEYS_SQLITE = `DROP INDEX IF EXISTS runs_key_created; DROP TABLE IF EXISTS key_usage_days; ALTER TABLE api_keys DROP COLUMN limits; ALTER TABLE api_keys DROP COLUMN scopes; ALTER TABLE api_keys DROP COLUMN agents;
   ALTER TABLE api_keys DROP COLUMN expires_at; ALTER TABLE api_keys DROP COLUMN last_used_at;`;
 const undoKeysPostgres = (schema: string): string =>
-  `ALTER TABLE ${schema}.api_keys DROP COLUMN limits, DROP COLUMN scopes, DROP COLUMN agents, DROP COLUMN expires_at, DROP COLUMN last_used_at;
+  `DROP INDEX IF EXISTS ${schema}.runs_key_created; DROP TABLE IF EXISTS ${schema}.key_usage_days;
+  ALTER TABLE ${schema}.api_keys DROP COLUMN limits, DROP COLUMN scopes, DROP COLUMN agents, DROP COLUMN expires_at, DROP COLUMN last_used_at;
   DROP TABLE ${schema}.secrets;`;
 
 export const UNDO_USAGE_SQLITE = `${UNDO_KEYS_SQLITE} ${USAGE_COLUMNS.map((column) => `ALTER TABLE runs DROP COLUMN ${column};`).join(" ")}`;

@@ -286,6 +286,19 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   (s) => `
   ALTER TABLE ${s}.api_keys ADD COLUMN limits text NOT NULL DEFAULT '{}';
   `,
+
+  // 13 (issue #12, a key's tokensPerDay): as store/sqlite/migrations.ts 14.
+  // The index is built inside the migration's transaction (writes to runs
+  // wait meanwhile: seconds on a table of millions of runs).
+  (s) => `
+  CREATE INDEX IF NOT EXISTS runs_key_created ON ${s}.runs (key_id, created_at) WHERE key_id IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS ${s}.key_usage_days (
+    key_id text COLLATE "C" NOT NULL,
+    day text COLLATE "C" NOT NULL,
+    tokens bigint NOT NULL,
+    PRIMARY KEY (key_id, day)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

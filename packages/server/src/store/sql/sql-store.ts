@@ -8,6 +8,7 @@ import * as sessions from "../operations/sessions.js";
 import * as tenancy from "../operations/tenancy.js";
 import * as traces from "../operations/traces.js";
 import { sumUsage } from "../operations/usage.js";
+import * as limits from "../operations/limits.js";
 import type {
   ActiveRunCounts,
   AgentListing,
@@ -53,6 +54,8 @@ export type SharedMethods =
   | "getRun"
   | "listRuns"
   | "countActiveRuns"
+  | "countKeyActiveRuns"
+  | "keyTokensOfDay"
   | "listRunsByStatus"
   | "requestCancel"
   | "cancelRequests"
@@ -183,6 +186,14 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
     return this.execute(runs.countActiveRuns(workspaceId));
   }
 
+  async countKeyActiveRuns(workspaceId: string, keyId: string): Promise<number> {
+    return this.execute(limits.countKeyActiveRuns(workspaceId, keyId));
+  }
+
+  async keyTokensOfDay(keyId: string, day: string): Promise<number> {
+    return this.execute(limits.keyTokensOfDay(keyId, day));
+  }
+
   async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
     return this.execute(runs.listRunsByStatus(statuses));
   }
@@ -212,7 +223,7 @@ export abstract class SqlStore implements Pick<Store, SharedMethods> {
   }
 
   async deleteEndedRun(workspaceId: string, runId: string): Promise<boolean> {
-    return this.execute(traces.deleteEndedRun(workspaceId, runId));
+    return this.execute(traces.deleteEndedRun(workspaceId, runId), { transaction: true });
   }
 
   async sumUsage(workspaceId: string, window: { from: string; to: string }, groupBy?: UsageGroupBy): Promise<UsageSums[]> {

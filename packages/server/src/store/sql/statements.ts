@@ -30,6 +30,7 @@ export function statements(d: Dialect) {
   const revisions = d.table("agent_revisions");
   const tags = d.table("agent_tags");
   const settings = d.table("workspace_settings");
+  const keyUsage = d.table("key_usage_days");
   const agentsWithDefinition = `SELECT ${AGENTS.selectFrom("a")}, r.definition FROM ${agents} a
        JOIN ${revisions} r ON r.workspace_id = a.workspace_id AND r.agent_id = a.id AND r.revision = a.latest_revision`;
   // GET /usage (issue #11): sums of the runs created in [from, to), read
@@ -74,6 +75,22 @@ export function statements(d: Dialect) {
     // ended runs the workspace has. (SQLite: preparing fails if the index goes.)
     countActiveRuns: `SELECT status, CAST(count(*) AS integer) AS count FROM ${runs} ${d.indexedBy("runs_workspace_status_created")}
        WHERE workspace_id = ? AND status IN ('queued', 'running', 'paused') GROUP BY status`,
+    // A key's concurrentRuns (issue #12): its runs among the workspace's
+    // queued and running ones, the same short ranges of
+    // runs_workspace_status_created (bounded by limits.maxActiveRunsPerWorkspace), no index of its own.
+    countKeyActiveRuns: `SELECT CAST(count(*) AS integer) AS count FROM ${runs} ${d.indexedBy("runs_workspace_status_created")}
+       WHERE workspace_id = ? AND status IN ('queued', 'running') AND key_id = ?`,
+    // A key's tokensPerDay (issue #12): the tokens of its runs created in
+    // [from, to) through runs_key_created, plus those of its runs of that
+    // day deleted since (key_usage_days).
+    keyTokensOfDay: `SELECT coalesce(sum(usage_input_tokens + usage_output_tokens), 0) AS tokens,
+       (SELECT tokens FROM ${keyUsage} WHERE key_id = ? AND day = ?) AS deleted
+       FROM ${runs} ${d.indexedBy("runs_key_created")} WHERE key_id = ? AND created_at >= ? AND created_at < ?`,
+    // Before an ended run of a key is deleted, in the same transaction: its tokens stay counted for its day.
+    keepDeletedRunTokens: `INSERT INTO ${keyUsage} (key_id, day, tokens)
+       SELECT key_id, substr(created_at, 1, 10), usage_input_tokens + usage_output_tokens FROM ${runs}
+       WHERE workspace_id = ? AND id = ? AND key_id IS NOT NULL AND status IN ('completed', 'failed', 'cancelled')
+       ON CONFLICT (key_id, day) DO UPDATE SET tokens = ${keyUsage}.tokens + excluded.tokens`,
     // One statement for any number of statuses: the list is one parameter.
     runsByStatus: `SELECT ${RUNS.select} FROM ${runs} WHERE ${d.inList("status")} ORDER BY created_at, ${d.insertionOrder}`,
     // No lease, no fence: one UPDATE, atomic on its own.

@@ -289,6 +289,22 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE api_keys ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';
   `,
+
+  // 14 (issue #12, a key's tokensPerDay): its runs of a day found by key
+  // (runs_key_created: both columns never change, so it costs one entry per
+  // run inserted and nothing on the run's later writes; partial, so runs
+  // made by no key add nothing), and the tokens of runs deleted over the API
+  // (DELETE /agent-runs/{runId}) kept per key and day, so deleting a run
+  // does not give its tokens back (operations/limits.ts).
+  `
+  CREATE INDEX IF NOT EXISTS runs_key_created ON runs (key_id, created_at) WHERE key_id IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS key_usage_days (
+    key_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    PRIMARY KEY (key_id, day)
+  ) WITHOUT ROWID, STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
