@@ -91,9 +91,16 @@ export class RunEngine {
         keeper.revoke(runIds);
         lost(ctx, runIds);
       };
+      // Another worker recorded a cancel of a run (input.ts cancelElsewhere): if it is held here, stop it with the recorded reason.
       cluster.bus.onSignal("cancel", (runId) => {
-        const run = ctx.runs.get(runId);
-        if (run) void cancel(ctx, run.record, "cancelled by request");
+        if (!ctx.runs.has(runId)) return;
+        void options.store.cancelRequests([runId]).then(
+          ([request]) => {
+            const run = ctx.runs.get(runId);
+            if (run && run.cancelReason === undefined) void cancel(ctx, run.record, request?.reason ?? "cancelled by request");
+          },
+          () => undefined,
+        );
       });
     }
     if (!cluster) log.onCommitFailed = (runIds) => reloadLater(ctx, lost(ctx, runIds));

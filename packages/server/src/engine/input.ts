@@ -2,7 +2,7 @@ import type { ApprovalDecision } from "@agentd/protocol";
 import { AgentdError } from "../errors.js";
 import type { PendingToolCall, RunRecord } from "../store/types.js";
 import { ActiveRun, awaitsApproval, awaitsLocalResult, isAnswered } from "./active-run.js";
-import type { EngineContext } from "./context.js";
+import { TERMINAL, type EngineContext } from "./context.js";
 import { finishCancelled } from "./endings.js";
 import { adoptForInput } from "./resume.js";
 import { ToolSet } from "./toolset.js";
@@ -20,6 +20,9 @@ export type ToolResultOutcome = "accepted" | "ignored";
 export async function cancel(ctx: EngineContext, record: RunRecord, reason: string | undefined): Promise<void> {
   // A session's queued run is in no engine yet: take charge of it to end it.
   if (!ctx.runs.has(record.id) && record.status === "queued" && record.sessionId !== null) ctx.runs.set(record.id, new ActiveRun(record));
+  if (!ctx.runs.has(record.id) && ctx.options.cluster && !TERMINAL.has(record.status)) {
+    return cancelElsewhere(ctx, record, reason ?? "cancelled by request");
+  }
   const run = ctx.runs.get(record.id);
   if (!run || run.closing) return; // already terminal: cancel is idempotent
   if (run.cancelReason !== undefined) return ctx.options.log.flush(run.id);
@@ -29,6 +32,28 @@ export async function cancel(ctx: EngineContext, record: RunRecord, reason: stri
   // The caller's 200 means the cancel is durable when no loop is running;
   // a running loop writes `cancelled` as soon as the model call stops.
   return ctx.options.log.flush(run.id);
+}
+
+/**
+ * A cancel of a run this worker does not hold (a cluster): recorded in the
+ * store first, so the 200 is durable whoever holds the run — its holder's
+ * lease sweep, or whichever worker executes or resumes it next, reads it
+ * (resume.ts) — then signalled, so the holder stops it now rather than at
+ * its next sweep. A paused run has no loop to stop: it is taken over here
+ * and ended.
+ */
+async function cancelElsewhere(ctx: EngineContext, record: RunRecord, reason: string): Promise<void> {
+  if (!(await ctx.options.store.requestCancel(record.id, reason))) return;
+  ctx.options.cluster!.bus.signal("cancel", record.id);
+  if (record.status !== "paused") return;
+  await adoptForInput(ctx, record);
+  // Taken over with the request just recorded (resume.ts sets cancelReason from it): end it here.
+  const run = ctx.runs.get(record.id);
+  if (run && !run.closing && !run.executing) {
+    run.cancelReason ??= reason;
+    await finishCancelled(ctx, run);
+    await ctx.options.log.flush(run.id);
+  }
 }
 
 /** Seed 004 §8: a result for one pending local tool call. */

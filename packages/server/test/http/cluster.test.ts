@@ -45,6 +45,14 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
         });
         return { status: response.status, body: await response.json() };
       };
+      /** The worker holding a run's lease, from the store. */
+      const ownerOf = async (runId: string): Promise<string> => {
+        const db = new pg.Client({ connectionString: databaseUrl });
+        await db.connect();
+        const { rows } = await db.query(`SELECT owner_id FROM ${schema}.runs WHERE id = $1`, [runId]);
+        await db.end();
+        return rows[0].owner_id;
+      };
 
       // 1. created on A, streamed from B
       fake.script({ text: "hello from the cluster", chunkDelayMs: 5 });
@@ -80,10 +88,28 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
       await eventually(async () =>
         (await call(b.url, "GET", `/agent-runs/${hanging.body.runId}`)).body.status === "running" ? true : undefined,
       );
-      expect((await call(b.url, "POST", `/agent-runs/${hanging.body.runId}/cancel`, { reason: "stop" })).status).toBe(200);
-      expect((await call(a.url, "POST", `/agent-runs/${hanging.body.runId}/cancel`, { reason: "stop" })).status).toBe(200);
-      const cancelled = await readStream(b.url + hanging.body.streamUrl, key);
-      expect(cancelled.frames.at(-1)!.data.type).toBe("cancelled");
+      // Through the worker that does not execute it: recorded in the store and signalled to the holder (it used to answer 200 and do nothing).
+      const [holder, other] = (await ownerOf(hanging.body.runId)) === "worker-a" ? [a, b] : [b, a];
+      expect((await call(other.url, "POST", `/agent-runs/${hanging.body.runId}/cancel`, { reason: "stop" })).status).toBe(200);
+      const cancelled = await readStream(other.url + hanging.body.streamUrl, key);
+      expect(cancelled.frames.at(-1)!.data).toMatchObject({ type: "cancelled", reason: "stop" });
+      expect((await call(holder.url, "POST", `/agent-runs/${hanging.body.runId}/cancel`, { reason: "again" })).status).toBe(200);
+
+      // A paused run, cancelled through either worker: taken over and ended.
+      fake.script({ toolCalls: [{ name: "lookup", args: { q: "x" } }] });
+      const parked = await call(a.url, "POST", "/agent-runs", {
+        systemPrompt: "x",
+        modelId: "f",
+        prompt: "go",
+        tools: [{ kind: "local", name: "lookup" }],
+      });
+      await eventually(async () =>
+        (await call(a.url, "GET", `/agent-runs/${parked.body.runId}`)).body.status === "paused" ? true : undefined,
+      );
+      const pausedOther = (await ownerOf(parked.body.runId)) === "worker-a" ? b : a;
+      expect((await call(pausedOther.url, "POST", `/agent-runs/${parked.body.runId}/cancel`, { reason: "no answer" })).status).toBe(200);
+      const parkedLog = await readStream(a.url + parked.body.streamUrl, key);
+      expect(parkedLog.frames.at(-1)!.data).toMatchObject({ type: "cancelled", reason: "no answer" });
 
       // 4. a worker that leaves mid-run: the other resumes the run
       fake.script({ hang: true });
@@ -93,11 +119,7 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
       );
       fake.script({ text: "finished elsewhere" });
       // the worker holding it leaves; the other one must finish it
-      const db = new pg.Client({ connectionString: databaseUrl });
-      await db.connect();
-      const { rows } = await db.query(`SELECT owner_id FROM ${schema}.runs WHERE id = $1`, [moving.body.runId]);
-      await db.end();
-      const [leaving, staying] = rows[0].owner_id === "worker-a" ? [a, b] : [b, a];
+      const [leaving, staying] = (await ownerOf(moving.body.runId)) === "worker-a" ? [a, b] : [b, a];
       await leaving.server.close();
       servers.splice(servers.indexOf(leaving.server), 1);
       const resumed = await readStream(staying.url + moving.body.streamUrl, key);
@@ -152,8 +174,15 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
 
       // 1. paused on A (alone), A leaves before the deadline: B, started after, applies it.
       fake.script({ toolCalls: [{ name: "lookup", args: { q: "x" } }] });
-      const paused = await call(a.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "go", tools: [{ kind: "local", name: "lookup" }] });
-      await eventually(async () => ((await call(a.url, "GET", `/agent-runs/${paused.body.runId}`)).body.status === "paused" ? true : undefined));
+      const paused = await call(a.url, "POST", "/agent-runs", {
+        systemPrompt: "x",
+        modelId: "f",
+        prompt: "go",
+        tools: [{ kind: "local", name: "lookup" }],
+      });
+      await eventually(async () =>
+        (await call(a.url, "GET", `/agent-runs/${paused.body.runId}`)).body.status === "paused" ? true : undefined,
+      );
       await a.server.close();
       servers.splice(0, 1);
       const b = await start("worker-q");
@@ -164,7 +193,9 @@ describe.skipIf(!ready)("two workers on PostgreSQL + Redis", () => {
       // 2. a cancel recorded in the store whose Redis signal never went out: the holder's sweep finds it.
       fake.script({ hang: true });
       const hanging = await call(b.url, "POST", "/agent-runs", { systemPrompt: "x", modelId: "f", prompt: "hang" });
-      await eventually(async () => ((await call(b.url, "GET", `/agent-runs/${hanging.body.runId}`)).body.status === "running" ? true : undefined));
+      await eventually(async () =>
+        (await call(b.url, "GET", `/agent-runs/${hanging.body.runId}`)).body.status === "running" ? true : undefined,
+      );
       expect(await b.server.store.requestCancel(hanging.body.runId, "asked while the bus was down")).toBe(true);
       const cancelled = await readStream(b.url + hanging.body.streamUrl, key);
       expect(cancelled.frames.at(-1)!.data).toMatchObject({ type: "cancelled", reason: "asked while the bus was down" });
